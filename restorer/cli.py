@@ -1,0 +1,126 @@
+"""`restorer` command line: colorize | gui | train | eval | models | bench.
+
+Each subcommand's options are declared here; the work is done by library functions so that the GUI,
+the trainer and the tests call the same code. Exit codes: 0 done, 1 some work failed, 2 usage error.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from restorer import __version__
+
+
+def _add_colorize(sub) -> None:
+    p = sub.add_parser("colorize", help="colourise photos or folders of photos")
+    p.add_argument("inputs", nargs="+", metavar="IN", help="image files and/or folders (searched recursively)")
+    p.add_argument("-o", "--out", required=True, metavar="OUTDIR", help="output folder (subfolders are mirrored)")
+    p.add_argument("--model", default="default", help="model name (see `restorer models`)")
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--overwrite", action="store_true", help="replace outputs that already exist")
+    p.add_argument("--format", dest="fmt", default=None, choices=["jpeg", "png", "tiff", "webp", "bmp"],
+                   help="output format (default: same as the input)")
+    p.add_argument("--quality", type=int, default=95, help="JPEG/WebP quality (default 95)")
+    p.add_argument("--suffix", default="_colour", help="added to output file names (default _colour)")
+    p.add_argument("--max-pixels", type=int, default=250_000_000,
+                   help="refuse images larger than this many pixels (default 250 MP)")
+
+
+def _add_gui(sub) -> None:
+    p = sub.add_parser("gui", help="open the desktop app")
+    p.add_argument("files", nargs="*", help="photos or folders to open")
+
+
+def _add_train(sub) -> None:
+    p = sub.add_parser("train", help="train or fine-tune a colourisation model")
+    p.add_argument("--data", required=True, help="folder of colour photos (recursive)")
+    p.add_argument("--val", default=None, help="validation folder (default: 5%% of --data held out)")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--arch", default=None, help="architecture to train from scratch/pretrained encoder")
+    g.add_argument("--base", default=None, help="registered model to fine-tune")
+    p.add_argument("--minutes", type=float, required=True, help="time budget")
+    p.add_argument("--name", required=True, help="name of the exported model")
+    p.add_argument("--size", type=int, default=None, help="training crop size (default: the arch's)")
+    p.add_argument("--batch", type=int, default=None)
+    p.add_argument("--lr", type=float, default=None)
+    p.add_argument("--adv-weight", type=float, default=None)
+    p.add_argument("--perc-weight", type=float, default=None)
+    p.add_argument("--gan-fraction", type=float, default=None,
+                   help="share of the time budget spent in the adversarial stage")
+    p.add_argument("--run-dir", default=None, help="checkpoint folder (default runs/<name>)")
+    p.add_argument("--resume", action="store_true", help="continue from the run folder's last checkpoint")
+    p.add_argument("--workers", type=int, default=None)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out-dir", default=None, help="export folder (default: the user's model folder)")
+    p.add_argument("--no-export", action="store_true")
+
+
+def _add_eval(sub) -> None:
+    p = sub.add_parser("eval", help="quality report of models on a folder of colour photos")
+    p.add_argument("--data", required=True)
+    p.add_argument("--models", default=None, help="comma-separated model names (default: all)")
+    p.add_argument("--hints", default="0", help="comma-separated hint counts, e.g. 0,1,10,50")
+    p.add_argument("--size", type=int, default=None, help="resize the short side to N before evaluating")
+    p.add_argument("--limit", type=int, default=None, help="use at most N images")
+    p.add_argument("--out", required=True, metavar="REPORT_DIR")
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--seed", type=int, default=0)
+
+
+def _add_models(sub) -> None:
+    p = sub.add_parser("models", help="list the installed models and their cards")
+    p.add_argument("--json", action="store_true", help="print the cards as JSON")
+
+
+def _add_bench(sub) -> None:
+    p = sub.add_parser("bench", help="measure speed and memory of models")
+    p.add_argument("--models", default=None, help="comma-separated model names (default: all)")
+    p.add_argument("--folder", default=None, help="folder for the batch-throughput measurement")
+    p.add_argument("--sizes", default="1,12,24", help="export sizes in megapixels")
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--json", dest="json_out", default=None, help="write the results to this JSON file")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="restorer", description="Bring colour back to old photographs.")
+    parser.add_argument("--version", action="version", version=f"restorer {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for add in (_add_colorize, _add_gui, _add_train, _add_eval, _add_models, _add_bench):
+        add(sub)
+    return parser
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    # Imported per command so `restorer models` does not pay for Qt and `restorer gui` not for the trainer.
+    if args.command == "colorize":
+        from restorer.core.batch import run_cli
+    elif args.command == "gui":
+        from restorer.gui.app import run_cli
+    elif args.command == "train":
+        from training.cli import run_cli
+    elif args.command == "eval":
+        from restorer.core.evaluate import run_cli
+    elif args.command == "models":
+        from restorer.core.models import run_cli
+    elif args.command == "bench":
+        from restorer.core.bench import run_cli
+    else:  # pragma: no cover - argparse guarantees a known command
+        raise AssertionError(args.command)
+    return run_cli(args)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        return int(_dispatch(args) or 0)
+    except KeyboardInterrupt:
+        print("restorer: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,149 @@
+"""The colourisation pipeline every front end uses.
+
+1. Shrink the photo to the model's working grid (short side = working size, sides multiples of 32) and take L.
+2. The network predicts ab there (with hint channels when given); hints are then propagated edge-aware.
+3. ab goes back to full resolution with a fast guided filter (He & Sun 2015): the linear model
+   ab = A * L + B is fitted at the working size and its smooth coefficients are upsampled, then applied to
+   the ORIGINAL full-resolution L. Colour follows the photo's edges instead of bleeding across them.
+4. The full-resolution L is never changed; only chroma is added. Already-tinted scans (sepia, faded colour)
+   simply contribute their L.
+Full resolution is processed in strips of rows, so a 24 MP scan needs little more memory than its pixels.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import cv2
+import numpy as np
+import torch
+
+from restorer.core.color import from_float, lab_to_rgb, luminance, to_float
+from restorer.core.hints import Hint, propagate, rasterize
+
+ProgressFn = Callable[[float], None]
+CancelFn = Callable[[], bool]
+
+STRIP_PIXELS = 2_000_000  # rows per strip are chosen so a strip holds about this many pixels
+PREVIEW_LONG_SIDE = 1280
+GUIDE_RADIUS = 2  # at the working size
+GUIDE_EPS = 1e-3  # on L scaled to 0..1: larger = smoother chroma, smaller = chroma follows L more
+
+
+class Cancelled(Exception):
+    """Raised when the caller's ``cancel()`` returned True; nothing partial is returned."""
+
+
+def working_grid(h: int, w: int, working_size: int, max_aspect: float = 3.0) -> tuple[int, int]:
+    """(height, width) the network sees: short side ~ working_size, both multiples of 32, long side capped."""
+    scale = working_size / min(h, w)
+    th, tw = h * scale, w * scale
+    cap = working_size * max_aspect
+    th, tw = min(th, cap), min(tw, cap)
+    return max(32, int(round(th / 32)) * 32), max(32, int(round(tw / 32)) * 32)
+
+
+def _resize(pixels: np.ndarray, size_hw: tuple[int, int]) -> np.ndarray:
+    h, w = pixels.shape[:2]
+    th, tw = size_hw
+    interp = cv2.INTER_AREA if th * tw < h * w else cv2.INTER_CUBIC
+    return cv2.resize(pixels, (tw, th), interpolation=interp)
+
+
+@torch.inference_mode()
+def predict_ab(pixels: np.ndarray, model, hints: list[Hint] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Run the network: returns (ab 2 x h x w, L h x w) at the model's working grid, hints applied."""
+    if pixels.ndim != 3 or pixels.shape[2] != 3:
+        raise ValueError(f"expected H x W x 3 pixels, got shape {pixels.shape}")
+    th, tw = working_grid(pixels.shape[0], pixels.shape[1], model.card.working_size)
+    small = to_float(_resize(pixels, (th, tw)))
+    L = luminance(small)
+    dev = model.device
+    L_t = torch.from_numpy(L)[None, None].to(dev)
+    ab_hint = mask = None
+    if hints and model.card.in_channels > 1:
+        ab_np, mask_np = rasterize(hints, th, tw)
+        ab_hint = torch.from_numpy(ab_np)[None].to(dev)
+        mask = torch.from_numpy(mask_np)[None].to(dev)
+    ab = model(L_t, ab_hint, mask)[0].float().cpu().numpy()
+    return propagate(ab, L, hints), L
+
+
+def guided_coefficients(ab: np.ndarray, L: np.ndarray, radius: int = GUIDE_RADIUS,
+                        eps: float = GUIDE_EPS) -> tuple[np.ndarray, np.ndarray]:
+    """Fit ab ~ A * (L/100) + B locally (guided filter); returns mean-filtered A and B, each 2 x h x w."""
+    I = (L / 100.0).astype(np.float32)
+    k = (2 * radius + 1, 2 * radius + 1)
+    box = lambda x: cv2.boxFilter(x, -1, k, borderType=cv2.BORDER_REFLECT)  # noqa: E731
+    mean_I = box(I)
+    var_I = box(I * I) - mean_I * mean_I
+    A = np.empty_like(ab)
+    B = np.empty_like(ab)
+    for c in range(2):
+        p = ab[c].astype(np.float32)
+        mean_p = box(p)
+        cov = box(I * p) - mean_I * mean_p
+        a = cov / (var_I + eps)
+        A[c] = box(a)
+        B[c] = box(mean_p - a * mean_I)
+    return A, B
+
+
+def _strip_rows(w: int) -> int:
+    return max(16, STRIP_PIXELS // max(1, w))
+
+
+def apply_coefficients(pixels: np.ndarray, A: np.ndarray, B: np.ndarray, out_dtype: np.dtype,
+                       progress: ProgressFn | None = None, cancel: CancelFn | None = None,
+                       p0: float = 0.0, p1: float = 1.0) -> np.ndarray:
+    """Full-resolution result: original L + upsampled guided ab, computed strip by strip."""
+    H, W = pixels.shape[:2]
+    _, h, w = A.shape
+    coeffs = np.concatenate([A, B], axis=0).transpose(1, 2, 0).copy()  # h x w x 4
+    out = np.empty((H, W, 3), dtype=out_dtype)
+    # Bilinear sampling positions, pixel-centre aligned; identical whichever strip a row falls in.
+    map_x = ((np.arange(W, dtype=np.float32) + 0.5) * (w / W) - 0.5)[None, :]
+    step = _strip_rows(W)
+    for y0 in range(0, H, step):
+        if cancel is not None and cancel():
+            raise Cancelled()
+        y1 = min(H, y0 + step)
+        map_y = ((np.arange(y0, y1, dtype=np.float32) + 0.5) * (h / H) - 0.5)[:, None]
+        mx = np.broadcast_to(map_x, (y1 - y0, W)).astype(np.float32)
+        my = np.broadcast_to(map_y, (y1 - y0, W)).astype(np.float32)
+        up = cv2.remap(coeffs, mx, my, interpolation=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        L = luminance(pixels[y0:y1])
+        I = L / 100.0
+        lab = np.empty((y1 - y0, W, 3), np.float32)
+        lab[..., 0] = L
+        lab[..., 1] = up[..., 0] * I + up[..., 2]
+        lab[..., 2] = up[..., 1] * I + up[..., 3]
+        out[y0:y1] = from_float(lab_to_rgb(lab), out_dtype)
+        if progress is not None:
+            progress(p0 + (p1 - p0) * y1 / H)
+    return out
+
+
+def colorize(pixels: np.ndarray, model, hints: list[Hint] | None = None, *, progress: ProgressFn | None = None,
+             cancel: CancelFn | None = None, preview: bool = False,
+             preview_long_side: int = PREVIEW_LONG_SIDE) -> np.ndarray:
+    """Colourise H x W x 3 sRGB ``pixels`` (uint8, uint16 or float 0..1); returns the same dtype.
+
+    The result has the input's size, or with ``preview=True`` at most ``preview_long_side`` px on the long
+    side (fast: for live display). ``progress(fraction)`` is called as work proceeds; ``cancel()`` is polled
+    and raises ``Cancelled``. ``hints`` are ``Hint`` objects in normalised coordinates.
+    """
+    if pixels.ndim != 3 or pixels.shape[2] != 3:
+        raise ValueError(f"expected H x W x 3 pixels, got shape {pixels.shape}")
+    if cancel is not None and cancel():
+        raise Cancelled()
+    src = pixels
+    if preview and max(pixels.shape[:2]) > preview_long_side:
+        s = preview_long_side / max(pixels.shape[:2])
+        src = _resize(pixels, (max(1, round(pixels.shape[0] * s)), max(1, round(pixels.shape[1] * s))))
+    ab, L = predict_ab(src, model, hints)
+    if progress is not None:
+        progress(0.3)
+    if cancel is not None and cancel():
+        raise Cancelled()
+    A, B = guided_coefficients(ab, L)
+    return apply_coefficients(src, A, B, src.dtype, progress, cancel, p0=0.3, p1=1.0)

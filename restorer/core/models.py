@@ -1,0 +1,276 @@
+"""The model registry: one list of colourisation models for the CLI, GUI, trainer and eval.
+
+A model is two files side by side: ``<name>.safetensors`` (fp16 weights, loaded without executing code) and
+``<name>.json`` (its card). As in nanoGPT checkpoints, the card carries the architecture *and its arguments*,
+so loading rebuilds the exact network from the files alone. A network with a frozen pretrained encoder stores
+only the weights training changed; the card names the trunk in ``resources/backbones`` by SHA-256.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from restorer import __version__
+from restorer.core.paths import backbones_dir, bundled_models_dir, user_models_dir
+
+
+class ModelError(Exception):
+    """A model that cannot be found or loaded; ``str()`` is a one-line message for the user."""
+
+
+@dataclass
+class ModelCard:
+    name: str
+    arch: str
+    arch_kwargs: dict[str, Any] = field(default_factory=dict)
+    working_size: int = 256
+    in_channels: int = 4
+    hints: bool = True
+    description: str = ""
+    default: bool = False
+    training: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    backbone: dict[str, Any] | None = None
+    created: str = ""
+    restorer_version: str = __version__
+    # Filled in by the registry, never stored.
+    path: Path | None = field(default=None, compare=False, repr=False)
+    bundled: bool = field(default=False, compare=False)
+
+    def to_json(self) -> str:
+        d = dataclasses.asdict(self)
+        d.pop("path")
+        d.pop("bundled")
+        return json.dumps(d, indent=2, sort_keys=False)
+
+    @classmethod
+    def from_json(cls, text: str, path: Path | None = None, bundled: bool = False) -> "ModelCard":
+        d = json.loads(text)
+        known = {f.name for f in dataclasses.fields(cls)} - {"path", "bundled"}
+        unknown = set(d) - known
+        if unknown:  # a newer Restorer wrote it: keep going, the extra fields are informational
+            d = {k: v for k, v in d.items() if k in known}
+        missing = {"name", "arch"} - set(d)
+        if missing:
+            raise ModelError(f"{path}: model card lacks {', '.join(sorted(missing))}")
+        return cls(**d, path=path, bundled=bundled)
+
+    @property
+    def weights_path(self) -> Path:
+        assert self.path is not None
+        return self.path.with_suffix(".safetensors")
+
+    def summary(self) -> str:
+        m = self.metrics or {}
+        bits = [f"{self.name:<22} {self.arch:<15} {self.working_size}px"]
+        if "psnr" in m:
+            bits.append(f"PSNR {m['psnr']:.2f} dB")
+        if "colourfulness_ratio" in m:
+            bits.append(f"colour x{m['colourfulness_ratio']:.2f}")
+        if self.training.get("minutes"):
+            bits.append(f"{self.training['minutes']:.0f} min training")
+        bits.append("bundled" if self.bundled else "user")
+        return "  ".join(bits)
+
+
+def _scan(folder: Path, bundled: bool) -> list[ModelCard]:
+    cards = []
+    if not folder.is_dir():
+        return cards
+    for p in sorted(folder.glob("*.json")):
+        if not p.with_suffix(".safetensors").exists():
+            continue
+        try:
+            cards.append(ModelCard.from_json(p.read_text(encoding="utf-8"), path=p, bundled=bundled))
+        except (ValueError, TypeError, ModelError) as e:
+            print(f"warning: ignoring model card {p}: {e}", file=sys.stderr)
+    return cards
+
+
+def list_models() -> list[ModelCard]:
+    """Bundled models first (default first), then the user's; a user model may not reuse a bundled name."""
+    bundled = _scan(bundled_models_dir(), True)
+    bundled.sort(key=lambda c: (not c.default, c.name))
+    names = {c.name for c in bundled}
+    user = []
+    for c in _scan(user_models_dir(), False):
+        if c.name in names:
+            print(f"warning: user model {c.path} has the same name as a bundled model; ignored", file=sys.stderr)
+            continue
+        names.add(c.name)
+        user.append(c)
+    return bundled + user
+
+
+def resolve(name: str | ModelCard) -> ModelCard:
+    """Find a model card by name; ``default`` is the bundled model marked default."""
+    if isinstance(name, ModelCard):
+        return name
+    cards = list_models()
+    if not cards:
+        raise ModelError("no models installed (expected some in resources/models)")
+    if name in ("default", "", None):
+        for c in cards:
+            if c.default:
+                return c
+        return cards[0]
+    for c in cards:
+        if c.name == name:
+            return c
+    raise ModelError(f"unknown model {name!r}; available: {', '.join(c.name for c in cards)}")
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+# ------------------------------------------------------------------------------------------ torch side
+def _torch():
+    import torch
+
+    return torch
+
+
+
+def build_network(card: ModelCard):
+    from restorer.nets import create_arch
+
+    kwargs = dict(card.arch_kwargs)
+    kwargs["in_channels"] = card.in_channels
+    if card.backbone is not None:
+        kwargs["pretrained"] = False  # the trunk is loaded below, after its checksum is checked
+    return create_arch(card.arch, **kwargs)
+
+
+def _frozen_keys(net, card: ModelCard) -> set[str]:
+    if not card.backbone:
+        return set()
+    prefixes = tuple(card.backbone.get("frozen_prefixes", []))
+    return {k for k in net.state_dict() if k.startswith(prefixes)}
+
+
+def load_network(card: ModelCard):
+    """Rebuild the network of ``card`` and load its weights, checking that every tensor is accounted for."""
+    torch = _torch()
+    from safetensors.torch import load_file
+
+    net = build_network(card)
+    expected = net.state_dict()
+    state: dict[str, Any] = {}
+    if card.backbone:
+        bfile = backbones_dir() / card.backbone["file"]
+        if not bfile.exists():
+            raise ModelError(f"model {card.name!r} needs backbone {bfile.name}, which is missing")
+        want = card.backbone.get("sha256")
+        if want and sha256_file(bfile) != want:
+            raise ModelError(f"backbone {bfile.name} does not match the checksum model {card.name!r} was trained with")
+        from restorer.nets.pretrained import load_backbone_state
+
+        prefix = card.backbone["prefix"]
+        for k, v in load_backbone_state(bfile.name).items():
+            state[prefix + k] = v
+    try:
+        stored = load_file(str(card.weights_path))
+    except Exception as e:  # safetensors raises its own error types for corrupt files
+        raise ModelError(f"cannot read weights of model {card.name!r}: {e}") from None
+    state.update(stored)
+    missing = [k for k in expected if k not in state and not k.endswith("num_batches_tracked")]
+    unexpected = [k for k in state if k not in expected]
+    if missing or unexpected:
+        raise ModelError(f"weights of model {card.name!r} do not fit {card.arch}: "
+                         f"{len(missing)} missing (e.g. {missing[:2]}), {len(unexpected)} unexpected")
+    for k, v in expected.items():
+        if k in state and state[k].shape != v.shape:
+            raise ModelError(f"weights of model {card.name!r}: {k} has shape {tuple(state[k].shape)}, "
+                             f"expected {tuple(v.shape)}")
+    state = {k: (v.to(expected[k].dtype) if v.is_floating_point() else v) for k, v in state.items()}
+    net.load_state_dict(state, strict=False)  # strictness checked above, modulo num_batches_tracked
+    return net
+
+
+def load_model(name: str | ModelCard = "default", device: str = "auto"):
+    """Load a model by name or card; returns a ``Colorizer`` in eval mode on the chosen device."""
+    from restorer.core.device import pick_device
+    from restorer.core.colorizer import Colorizer
+
+    card = resolve(name)
+    dev = pick_device(device) if isinstance(device, str) else device
+    net = load_network(card)
+    return Colorizer(net, card).to(dev).eval()
+
+
+def trainable_state(net, card: ModelCard) -> dict[str, Any]:
+    """What a model file stores: everything but the frozen trunk named in the card, fp16 floats."""
+    frozen = _frozen_keys(net, card)
+    out = {}
+    for k, v in net.state_dict().items():
+        if k in frozen:
+            continue
+        v = v.detach().cpu()
+        out[k] = (v.half() if v.is_floating_point() else v).contiguous()
+    return out
+
+
+def save_model(net, card: ModelCard, folder: str | Path) -> Path:
+    """Write ``<name>.safetensors`` + ``<name>.json`` atomically into ``folder``; returns the card path."""
+    from safetensors.torch import save_file
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    weights = folder / f"{card.name}.safetensors"
+    card_path = folder / f"{card.name}.json"
+    state = trainable_state(net, card)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".restorer-", suffix=".safetensors")
+    os.close(fd)
+    try:
+        save_file(state, tmp, metadata={"name": card.name, "arch": card.arch})
+        os.replace(tmp, weights)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".restorer-", suffix=".json")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(card.to_json() + "\n")
+    os.replace(tmp, card_path)
+    card.path = card_path
+    return card_path
+
+
+def backbone_entry(net) -> dict[str, Any] | None:
+    """The card's ``backbone`` field for a net with a frozen pretrained trunk."""
+    file_name = getattr(net, "backbone_file", "")
+    prefixes = getattr(net, "frozen_prefixes", ())
+    if not file_name or not prefixes:
+        return None
+    path = backbones_dir() / file_name
+    prefix = "encoder.features." if file_name.startswith("vgg") else "encoder."
+    return {"file": file_name, "sha256": sha256_file(path), "prefix": prefix, "frozen_prefixes": list(prefixes)}
+
+
+def run_cli(args) -> int:
+    """`restorer models`: list models and their cards."""
+    cards = list_models()
+    if args.json:
+        print(json.dumps([json.loads(c.to_json()) | {"path": str(c.path)} for c in cards], indent=2))
+        return 0
+    if not cards:
+        print("no models installed")
+        return 1
+    for c in cards:
+        print(("* " if c.default else "  ") + c.summary())
+        if c.description:
+            print(f"    {c.description}")
+        print(f"    {c.path}")
+    print(f"\nuser models folder: {user_models_dir()}")
+    return 0

@@ -1,0 +1,42 @@
+"""Where Restorer finds its bundled resources and the user's own files."""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import platformdirs
+
+APP_NAME = "Restorer"
+
+
+def resources_dir() -> Path:
+    """The bundled ``resources/`` folder (source checkout, wheel-less editable install or PyInstaller)."""
+    env = os.environ.get("RESTORER_RESOURCES")
+    if env:
+        return Path(env)
+    frozen = getattr(sys, "_MEIPASS", None)
+    if frozen:
+        return Path(frozen) / "resources"
+    return Path(__file__).resolve().parents[2] / "resources"
+
+
+def bundled_models_dir() -> Path:
+    return resources_dir() / "models"
+
+
+def backbones_dir() -> Path:
+    """ImageNet-pretrained trunks shipped with the app (VGG16, EfficientNet-Lite0, LPIPS heads)."""
+    return resources_dir() / "backbones"
+
+
+def user_models_dir() -> Path:
+    """Models the user trained or installed; overridable for tests with RESTORER_USER_MODELS."""
+    env = os.environ.get("RESTORER_USER_MODELS")
+    if env:
+        return Path(env)
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)) / "models"
+
+
+def sample_photo() -> Path:
+    return resources_dir() / "sample" / "sample.jpg"
