@@ -1,0 +1,43 @@
+"""`restorer train`: train or fine-tune a model on a folder of colour photos, then register it."""
+from __future__ import annotations
+
+import sys
+
+from training.loop import TrainConfig, Trainer
+
+
+def config_from_args(args) -> TrainConfig:
+    cfg = TrainConfig(data=args.data, name=args.name, minutes=args.minutes, val=args.val,
+                      arch=args.arch or ("effnet_unet" if not args.base else None), base=args.base,
+                      run_dir=args.run_dir, resume=args.resume, seed=args.seed, out_dir=args.out_dir,
+                      export=not args.no_export)
+    for opt, attr in (("size", "size"), ("batch", "batch"), ("lr", "lr"), ("adv_weight", "adv_weight"),
+                      ("perc_weight", "perc_weight"), ("gan_fraction", "gan_fraction"), ("workers", "workers")):
+        v = getattr(args, opt, None)
+        if v is not None:
+            setattr(cfg, attr, v)
+    return cfg
+
+
+def run_cli(args) -> int:
+    from restorer.core.models import ModelError
+
+    try:
+        cfg = config_from_args(args)
+        if cfg.arch:
+            from restorer.nets import list_archs
+
+            if cfg.arch not in list_archs():
+                print(f"error: unknown architecture {cfg.arch!r}; known: {', '.join(list_archs())}",
+                      file=sys.stderr)
+                return 2
+        result = Trainer(cfg).run()
+    except (ModelError, FileNotFoundError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    m = result["metrics"]
+    print(f"done: {result['steps']} steps in {result['minutes']:.1f} min; val PSNR {m.get('psnr', 0):.2f} dB "
+          f"(gray {m.get('gray_psnr', 0):.2f}), colourfulness x{m.get('colourfulness_ratio', 0):.2f}")
+    if "card" in result:
+        print(f"model card: {result['card']}")
+    return 0

@@ -1,0 +1,395 @@
+"""The training loop: two stages on a time budget, validation, atomic checkpoints, resume, export.
+
+Stage 1 (reconstruction): smooth L1 on ab (saturated pixels weighted up) + VGG feature reconstruction.
+Stage 2 (adversarial, the last ``gan_fraction`` of the budget): adds a spectral-norm PatchGAN on (L, ab).
+Pure L1 regresses to the brown mean of plausible colours; the perceptual and adversarial terms are what
+make the colours vivid.
+"""
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import math
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader
+
+from restorer import __version__
+from restorer.core.color import lab_to_rgb_t, rgb_to_lab_t
+from training.data import CropDataset, balance_weights, center_crop_batch, load_folder
+from training.hints import simulate_hints
+from training.losses import (PatchDiscriminator, PerceptualLoss, d_loss, g_adv_loss, gradient_penalty,
+                             weighted_l1)
+
+DEFAULT_ARCH_KWARGS: dict[str, dict[str, Any]] = {
+    "effnet_unet": {},
+    "vgg16_unet": {},
+    "unet": {"base": 32, "depth": 4},
+    "resunet": {"base": 32, "depth": 4},
+    "attention_unet": {"base": 24, "depth": 4},
+}
+
+
+@dataclass
+class TrainConfig:
+    data: str
+    name: str
+    minutes: float
+    val: str | None = None
+    arch: str | None = "effnet_unet"
+    arch_kwargs: dict[str, Any] = field(default_factory=dict)
+    base: str | None = None
+    size: int = 160
+    batch: int = 16
+    lr: float = 2e-4
+    lr_d: float = 2e-4
+    perc_weight: float = 0.05
+    adv_weight: float = 0.02
+    chroma_boost: float = 1.0
+    gan_fraction: float = 0.3
+    gan_mode: str = "lsgan"  # lsgan | hinge | wgan-gp
+    working_size: int = 256
+    run_dir: str | None = None
+    resume: bool = False
+    workers: int = 0
+    seed: int = 0
+    out_dir: str | None = None
+    export: bool = True
+    val_count: int = 48
+    val_size: int = 224
+    val_every_min: float = 10.0
+    ckpt_every_min: float = 3.0
+    max_images_per_folder: int | None = None
+    description: str = ""
+    default: bool = False
+    threads: int | None = None
+    channels_last: bool = False
+    bf16: bool = False
+
+
+def _batch_lab(rgb_u8: torch.Tensor) -> torch.Tensor:
+    return rgb_to_lab_t(rgb_u8.float() / 255.0)
+
+
+def _atomic_torch_save(obj: Any, path: Path) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+@torch.no_grad()
+def validate(net, val_rgb: torch.Tensor, device, batch: int = 16) -> tuple[dict[str, float], torch.Tensor]:
+    """Metrics on the fixed validation crops (no hints): PSNR, colourfulness ratio, JS of a/b histograms."""
+    from restorer.core.metrics import ab_histograms, colourfulness, js_divergence, psnr
+
+    was_training = net.training
+    net.eval()
+    preds = []
+    for i in range(0, len(val_rgb), batch):
+        lab = _batch_lab(val_rgb[i:i + batch]).to(device)
+        L = lab[:, :1]
+        x = torch.cat([(L - 50) / 50, torch.zeros_like(lab[:, 1:]), torch.zeros_like(L)], 1)
+        ab = net(x[:, : net_in_channels(net)]) * 110.0
+        preds.append((lab_to_rgb_t(torch.cat([L, ab], 1)).clamp(0, 1) * 255 + 0.5).byte().cpu())
+    net.train(was_training)
+    pred = torch.cat(preds).permute(0, 2, 3, 1).numpy()
+    gt = val_rgb.permute(0, 2, 3, 1).numpy()
+    ps, cf_p, cf_g, gray_ps = [], [], [], []
+    ha_p = hb_p = ha_g = hb_g = 0
+    from restorer.core.color import luminance
+
+    for p, g in zip(pred, gt):
+        ps.append(psnr(p, g))
+        cf_p.append(colourfulness(p))
+        cf_g.append(colourfulness(g))
+        a, b = ab_histograms(p, normalize=False)
+        ha_p, hb_p = ha_p + a, hb_p + b
+        a, b = ab_histograms(g, normalize=False)
+        ha_g, hb_g = ha_g + a, hb_g + b
+    metrics = {
+        "psnr": float(np.mean(ps)),
+        "colourfulness": float(np.mean(cf_p)),
+        "colourfulness_gt": float(np.mean(cf_g)),
+        "colourfulness_ratio": float(np.mean(cf_p) / max(np.mean(cf_g), 1e-6)),
+        "js_a": js_divergence(ha_p / ha_p.sum(), ha_g / ha_g.sum()),
+        "js_b": js_divergence(hb_p / hb_p.sum(), hb_g / hb_g.sum()),
+    }
+    return metrics, torch.from_numpy(pred).permute(0, 3, 1, 2)
+
+
+def net_in_channels(net) -> int:
+    return getattr(net, "in_channels", None) or next(m for m in net.modules()
+                                                      if isinstance(m, torch.nn.Conv2d)).in_channels
+
+
+def gray_baseline(val_rgb: torch.Tensor) -> float:
+    from restorer.core.metrics import psnr
+
+    lab = _batch_lab(val_rgb)
+    gray = (lab_to_rgb_t(torch.cat([lab[:, :1], torch.zeros_like(lab[:, 1:])], 1)) * 255 + 0.5).byte()
+    return float(np.mean([psnr(p, g) for p, g in zip(gray.permute(0, 2, 3, 1).numpy(),
+                                                     val_rgb.permute(0, 2, 3, 1).numpy())]))
+
+
+def save_grid(path: Path, gt: torch.Tensor, pred: torch.Tensor, n: int = 8) -> None:
+    """Rows of gray | prediction | ground truth."""
+    from PIL import Image
+
+    lab = _batch_lab(gt[:n])
+    gray = (lab_to_rgb_t(torch.cat([lab[:, :1], torch.zeros_like(lab[:, 1:])], 1)) * 255 + 0.5).byte()
+    rows = [torch.cat([g, p, t], dim=2) for g, p, t in zip(gray, pred[:n], gt[:n])]
+    grid = torch.cat(rows, dim=1).permute(1, 2, 0).numpy()
+    tmp = path.with_name(f".{path.name}.tmp.png")
+    Image.fromarray(grid).save(tmp)
+    os.replace(tmp, path)
+
+
+class Trainer:
+    def __init__(self, cfg: TrainConfig, log=print):
+        from restorer.core.device import pick_device
+
+        self.cfg, self.log = cfg, log
+        self.device = pick_device("auto")
+        if cfg.threads:
+            torch.set_num_threads(cfg.threads)
+        torch.manual_seed(cfg.seed)
+        self.run_dir = Path(cfg.run_dir or Path("runs") / cfg.name)
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.base_card = None
+        self.net = self._build_net().to(self.device)
+        if cfg.channels_last:
+            self.net = self.net.to(memory_format=torch.channels_last)
+        self.trainable = [p for p in self.net.parameters() if p.requires_grad]
+        self.opt_g = torch.optim.Adam(self.trainable, lr=cfg.lr, betas=(0.5, 0.999))
+        self.disc = PatchDiscriminator().to(self.device)
+        self.opt_d = torch.optim.Adam(self.disc.parameters(), lr=cfg.lr_d, betas=(0.5, 0.999))
+        self.perc = PerceptualLoss().to(self.device) if cfg.perc_weight > 0 else None
+        self.step = 0
+        self.images_seen = 0
+        self.elapsed = 0.0  # seconds of training, summed over resumed sessions
+        self.history: list[dict[str, float]] = []
+
+    # -------------------------------------------------------------------------------------- setup
+    def _build_net(self):
+        from restorer.nets import create_arch
+
+        cfg = self.cfg
+        if cfg.base:
+            from restorer.core.models import load_network, resolve
+
+            card = resolve(cfg.base)
+            self.base_card = card
+            cfg.arch, cfg.arch_kwargs, cfg.working_size = card.arch, dict(card.arch_kwargs), card.working_size
+            net = load_network(card)
+        else:
+            kwargs = {**DEFAULT_ARCH_KWARGS.get(cfg.arch, {}), **cfg.arch_kwargs}
+            cfg.arch_kwargs = kwargs
+            extra = {"pretrained": True} if cfg.arch in ("effnet_unet", "vgg16_unet") else {}
+            net = create_arch(cfg.arch, in_channels=4, **kwargs, **extra)
+        if hasattr(net, "freeze_backbone"):
+            net.freeze_backbone()
+        return net.train()
+
+    def load_data(self) -> None:
+        cfg = self.cfg
+        images, paths, report = load_folder(cfg.data, max_short=256, limit=cfg.max_images_per_folder)
+        self.log(f"train data {cfg.data}: {report}")
+        if not images:
+            raise SystemExit(f"no usable colour photos in {cfg.data}")
+        if cfg.val:
+            val_images, _, vrep = load_folder(cfg.val, max_short=256, limit=cfg.val_count)
+            self.log(f"val data {cfg.val}: {vrep}")
+        else:  # hold out every 20th photo
+            val_images = images[::20][: cfg.val_count]
+            images = [im for i, im in enumerate(images) if i % 20]
+            paths = [p for i, p in enumerate(paths) if i % 20]
+        self.train_images, self.train_paths = images, paths
+        self.val_rgb = center_crop_batch(val_images[: cfg.val_count], cfg.val_size)
+        self.gray_psnr = gray_baseline(self.val_rgb)
+        self.log(f"gray baseline on val: PSNR {self.gray_psnr:.2f} dB")
+        ds = CropDataset(images, cfg.size, balance_weights(paths), seed=cfg.seed + 7919 * (self.step + 1))
+        self.loader = DataLoader(ds, batch_size=cfg.batch, num_workers=cfg.workers, shuffle=False,
+                                 drop_last=True, persistent_workers=cfg.workers > 0)
+
+    # -------------------------------------------------------------------------------- checkpoints
+    @property
+    def ckpt_path(self) -> Path:
+        return self.run_dir / "last.pt"
+
+    def save_checkpoint(self) -> None:
+        state = {
+            "net": self.net.state_dict(), "disc": self.disc.state_dict(),
+            "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
+            "step": self.step, "images_seen": self.images_seen, "elapsed": self.elapsed,
+            "config": json.dumps(dataclasses.asdict(self.cfg)), "history": json.dumps(self.history),
+            "torch_rng": torch.get_rng_state(),
+        }
+        _atomic_torch_save(state, self.ckpt_path)
+
+    def load_checkpoint(self) -> bool:
+        if not self.ckpt_path.exists():
+            return False
+        state = torch.load(self.ckpt_path, map_location=self.device, weights_only=True)
+        self.net.load_state_dict(state["net"])
+        self.disc.load_state_dict(state["disc"])
+        self.opt_g.load_state_dict(state["opt_g"])
+        self.opt_d.load_state_dict(state["opt_d"])
+        self.step, self.images_seen, self.elapsed = state["step"], state["images_seen"], state["elapsed"]
+        self.history = json.loads(state["history"])
+        torch.set_rng_state(state["torch_rng"])
+        self.log(f"resumed {self.ckpt_path} at step {self.step} ({self.elapsed / 60:.1f} min trained)")
+        return True
+
+    # ------------------------------------------------------------------------------------- steps
+    def train_step(self, rgb_u8: torch.Tensor, adversarial: bool) -> dict[str, float]:
+        cfg = self.cfg
+        lab = _batch_lab(rgb_u8.to(self.device))
+        L, ab = lab[:, :1], lab[:, 1:]
+        hint, mask = simulate_hints(ab)
+        x = torch.cat([(L - 50) / 50, hint / 110, mask], 1)
+        if cfg.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=cfg.bf16):
+            pred = self.net(x).float() * 110.0
+        out: dict[str, float] = {}
+        if adversarial:
+            # Discriminator first, on a detached prediction.
+            d_real = self.disc(L, ab)
+            d_fake = self.disc(L, pred.detach())
+            ld = d_loss(d_real, d_fake, cfg.gan_mode)
+            if cfg.gan_mode == "wgan-gp":
+                ld = ld + 10.0 * gradient_penalty(self.disc, L, ab, pred.detach())
+            self.opt_d.zero_grad(set_to_none=True)
+            ld.backward()
+            self.opt_d.step()
+            out["d"] = ld.item()
+        l1 = weighted_l1(pred, ab, cfg.chroma_boost)
+        loss = l1
+        out["l1"] = l1.item()
+        if self.perc is not None:
+            lp = self.perc(lab_to_rgb_t(torch.cat([L, pred], 1)), lab_to_rgb_t(lab))
+            loss = loss + cfg.perc_weight * lp
+            out["perc"] = lp.item()
+        if adversarial:
+            la = g_adv_loss(self.disc(L, pred), cfg.gan_mode)
+            loss = loss + cfg.adv_weight * la
+            out["adv"] = la.item()
+        self.opt_g.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt_g.step()
+        out["loss"] = loss.item()
+        return out
+
+    def run(self) -> dict[str, Any]:
+        from tqdm import tqdm
+
+        cfg = self.cfg
+        if cfg.resume:
+            self.load_checkpoint()
+        self.load_data()
+        budget = cfg.minutes * 60.0
+        gan_start = budget * (1.0 - cfg.gan_fraction)
+        log_path = self.run_dir / "log.csv"
+        new_log = not log_path.exists() or not cfg.resume
+        logf = open(log_path, "w" if new_log else "a", newline="")
+        writer = csv.writer(logf)
+        if new_log:
+            writer.writerow(["step", "minutes", "stage", "loss", "l1", "perc", "adv", "d", "img_per_s",
+                             "val_psnr", "val_colourfulness_ratio", "val_js_a", "val_js_b"])
+        last_ckpt = last_val = time.time()
+        window_t, window_n = time.time(), 0
+        avg: dict[str, float] = {}
+        bar = tqdm(total=int(budget), initial=int(min(self.elapsed, budget)), unit="s", desc=cfg.name)
+        metrics: dict[str, float] = {}
+        it = iter(self.loader)
+        try:
+            while self.elapsed < budget:
+                t0 = time.time()
+                rgb = next(it)
+                adversarial = self.elapsed >= gan_start and cfg.adv_weight > 0
+                out = self.train_step(rgb, adversarial)
+                self.step += 1
+                self.images_seen += rgb.shape[0]
+                window_n += rgb.shape[0]
+                dt = time.time() - t0
+                self.elapsed += dt
+                bar.update(int(self.elapsed) - bar.n if self.elapsed < budget else bar.total - bar.n)
+                for k, v in out.items():
+                    avg[k] = 0.95 * avg.get(k, v) + 0.05 * v
+                if self.step % 20 == 0:
+                    ips = window_n / max(time.time() - window_t, 1e-6)
+                    window_t, window_n = time.time(), 0
+                    bar.set_postfix(stage="adv" if adversarial else "rec", l1=f"{avg['l1']:.4f}",
+                                    ips=f"{ips:.1f}")
+                    writer.writerow([self.step, f"{self.elapsed / 60:.2f}", "adv" if adversarial else "rec",
+                                     *(f"{avg.get(k, float('nan')):.5f}" for k in ("loss", "l1", "perc", "adv", "d")),
+                                     f"{ips:.2f}", "", "", "", ""])
+                    logf.flush()
+                now = time.time()
+                if now - last_val > cfg.val_every_min * 60 or self.elapsed >= budget:
+                    metrics = self.validate_and_log(writer, logf)
+                    last_val = time.time()
+                if now - last_ckpt > cfg.ckpt_every_min * 60:
+                    self.save_checkpoint()
+                    last_ckpt = time.time()
+        finally:
+            bar.close()
+            self.save_checkpoint()
+        if not metrics:
+            metrics = self.validate_and_log(writer, logf)
+        logf.close()
+        result = {"metrics": metrics, "steps": self.step, "minutes": self.elapsed / 60}
+        if cfg.export:
+            result["card"] = str(self.export(metrics))
+        return result
+
+    def validate_and_log(self, writer, logf) -> dict[str, float]:
+        metrics, pred = validate(self.net, self.val_rgb, self.device)
+        metrics["gray_psnr"] = self.gray_psnr
+        self.history.append({"step": self.step, "minutes": self.elapsed / 60, **metrics})
+        writer.writerow([self.step, f"{self.elapsed / 60:.2f}", "val", "", "", "", "", "", "",
+                         f"{metrics['psnr']:.3f}", f"{metrics['colourfulness_ratio']:.3f}",
+                         f"{metrics['js_a']:.4f}", f"{metrics['js_b']:.4f}"])
+        logf.flush()
+        save_grid(self.run_dir / f"val_{self.step:07d}.png", self.val_rgb, pred)
+        self.log(f"val @ step {self.step} ({self.elapsed / 60:.1f} min): PSNR {metrics['psnr']:.2f} dB "
+                 f"(gray {self.gray_psnr:.2f}), colourfulness x{metrics['colourfulness_ratio']:.2f}, "
+                 f"JS a {metrics['js_a']:.4f} b {metrics['js_b']:.4f}")
+        return metrics
+
+    def export(self, metrics: dict[str, float]) -> Path:
+        from restorer.core.models import ModelCard, backbone_entry, save_model
+        from restorer.core.paths import user_models_dir
+
+        cfg = self.cfg
+        net = self.net.eval()
+        n_train = len(self.train_images)
+        card = ModelCard(
+            name=cfg.name, arch=cfg.arch, arch_kwargs=dict(cfg.arch_kwargs), working_size=cfg.working_size,
+            in_channels=4, hints=True, default=cfg.default,
+            description=cfg.description or f"{cfg.arch} trained by `restorer train` on {Path(cfg.data).name}",
+            training={
+                "data": str(cfg.data), "val": str(cfg.val) if cfg.val else "5% of data", "images": n_train,
+                "minutes": round(self.elapsed / 60, 1), "steps": self.step, "images_seen": self.images_seen,
+                "crop": cfg.size, "batch": cfg.batch, "lr": cfg.lr,
+                "losses": {"smooth_l1": 1.0, "chroma_boost": cfg.chroma_boost, "vgg_perceptual": cfg.perc_weight,
+                           "adversarial": cfg.adv_weight, "gan_mode": cfg.gan_mode,
+                           "adversarial_share": cfg.gan_fraction},
+                "base": cfg.base, "device": str(self.device),
+            },
+            metrics={**{k: round(v, 4) for k, v in metrics.items()},
+                     "val_images": len(self.val_rgb), "val_crop": cfg.val_size},
+            backbone=backbone_entry(net),
+            created=time.strftime("%Y-%m-%dT%H:%M:%S"), restorer_version=__version__,
+        )
+        path = save_model(net, card, cfg.out_dir or user_models_dir())
+        self.net.train()
+        self.log(f"exported model {cfg.name!r} to {path}")
+        return path

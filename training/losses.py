@@ -1,0 +1,107 @@
+"""Losses: L1 on ab, VGG16 feature reconstruction on the RGB result, and the PatchGAN adversarial terms."""
+from __future__ import annotations
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.nn.utils import spectral_norm
+
+from restorer.core.color import AB_NORM, lab_to_rgb_t
+
+_MEAN = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
+_STD = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
+
+
+def weighted_l1(pred_ab: torch.Tensor, gt_ab: torch.Tensor, chroma_boost: float = 0.0) -> torch.Tensor:
+    """Smooth L1 on normalised ab; ``chroma_boost`` weights saturated pixels up (counters the brown mean)."""
+    loss = F.smooth_l1_loss(pred_ab / AB_NORM, gt_ab / AB_NORM, reduction="none", beta=0.05)
+    if chroma_boost:
+        w = 1.0 + chroma_boost * gt_ab.norm(dim=1, keepdim=True) / AB_NORM
+        return (loss * w).sum() / (w.sum() * 2)
+    return loss.mean()
+
+
+class PerceptualLoss(nn.Module):
+    """Feature reconstruction loss (Johnson et al.): squared, size-normalised distance of VGG16 activations
+    (relu1_2, relu2_2, relu3_3) between the colourised and the true RGB image."""
+
+    def __init__(self, layers=(4, 9, 16), max_items: int = 4, size: int = 128):
+        super().__init__()
+        # VGG on every full-size crop would cost more than the generator itself on a CPU: a few
+        # downsampled crops per batch give the same gradient direction at a quarter of the price.
+        self.max_items, self.size = max_items, size
+        from restorer.core.lpips import load_vgg16_features
+
+        feats = load_vgg16_features("cpu")
+        self.slices = nn.ModuleList()
+        start = 0
+        for end in layers:
+            self.slices.append(nn.Sequential(*feats[start:end]))
+            start = end
+        for p in self.parameters():
+            p.requires_grad_(False)
+        self.register_buffer("mean", _MEAN.clone())
+        self.register_buffer("std", _STD.clone())
+
+    def train(self, mode: bool = True):
+        return super().train(False)
+
+    def forward(self, pred_rgb: torch.Tensor, gt_rgb: torch.Tensor) -> torch.Tensor:
+        pred_rgb, gt_rgb = pred_rgb[: self.max_items], gt_rgb[: self.max_items]
+        if pred_rgb.shape[-1] > self.size:
+            pred_rgb = F.interpolate(pred_rgb, size=self.size, mode="bilinear", antialias=True, align_corners=False)
+            gt_rgb = F.interpolate(gt_rgb, size=self.size, mode="bilinear", antialias=True, align_corners=False)
+        x = (torch.cat([pred_rgb, gt_rgb]) - self.mean) / self.std
+        loss = pred_rgb.new_zeros(())
+        for s in self.slices:
+            x = s(x)
+            a, b = x.chunk(2)
+            loss = loss + F.mse_loss(a, b.detach())
+        return loss
+
+
+class PatchDiscriminator(nn.Module):
+    """PatchGAN (pix2pix) on (L, ab) with spectral normalisation; 70x70 receptive field for n_layers=3."""
+
+    def __init__(self, in_channels: int = 3, base: int = 32, n_layers: int = 3):
+        super().__init__()
+        layers = [spectral_norm(nn.Conv2d(in_channels, base, 4, 2, 1)), nn.LeakyReLU(0.2, True)]
+        ch = base
+        for i in range(1, n_layers + 1):
+            nxt = min(base * 2 ** i, base * 8)
+            stride = 2 if i < n_layers else 1
+            layers += [spectral_norm(nn.Conv2d(ch, nxt, 4, stride, 1)), nn.LeakyReLU(0.2, True)]
+            ch = nxt
+        layers.append(spectral_norm(nn.Conv2d(ch, 1, 4, 1, 1)))
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, L: torch.Tensor, ab: torch.Tensor) -> torch.Tensor:
+        return self.net(torch.cat([(L - 50.0) / 50.0, ab / AB_NORM], dim=1))
+
+
+def d_loss(d_real: torch.Tensor, d_fake: torch.Tensor, mode: str = "lsgan") -> torch.Tensor:
+    if mode == "hinge":
+        return F.relu(1 - d_real).mean() + F.relu(1 + d_fake).mean()
+    if mode == "wgan-gp":
+        return d_fake.mean() - d_real.mean()
+    return 0.5 * (((d_real - 1) ** 2).mean() + (d_fake ** 2).mean())
+
+
+def g_adv_loss(d_fake: torch.Tensor, mode: str = "lsgan") -> torch.Tensor:
+    if mode in ("hinge", "wgan-gp"):
+        return -d_fake.mean()
+    return 0.5 * ((d_fake - 1) ** 2).mean()
+
+
+def gradient_penalty(disc: PatchDiscriminator, L: torch.Tensor, real_ab: torch.Tensor,
+                     fake_ab: torch.Tensor) -> torch.Tensor:
+    """WGAN-GP term (Gulrajani et al.) on interpolates of real and fake ab."""
+    eps = torch.rand(real_ab.shape[0], 1, 1, 1, device=real_ab.device)
+    mix = (eps * real_ab + (1 - eps) * fake_ab).requires_grad_(True)
+    out = disc(L, mix)
+    (grad,) = torch.autograd.grad(out.sum(), mix, create_graph=True)
+    return ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
+
+
+def lab_to_rgb(L: torch.Tensor, ab: torch.Tensor) -> torch.Tensor:
+    return lab_to_rgb_t(torch.cat([L, ab], dim=1))
