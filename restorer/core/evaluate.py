@@ -1,0 +1,645 @@
+"""`restorer eval`: a quality report of colourisation models on a folder of colour photos.
+
+For every colour photo in the folder (recursive), the ground truth's L channel is colourised by each model, with
+0 or more colour hints sampled from the ground truth, and compared with the original:
+
+* pixel/structure fidelity: PSNR, SSIM (8-bit RGB), LPIPS v0.1 VGG (perceptual distance);
+* vividness: colourfulness (Hasler & Süsstrunk) and its ratio to the ground truth's (1 = as colourful);
+* colour distribution: Jensen-Shannon and KL(gt || pred) divergences of the a and b histograms, in nats. The main
+  table uses histograms accumulated over the whole set (a model that paints every sky orange is penalised even if
+  each single photo looks plausible); per-image means are reported as well.
+
+A "gray" baseline row (the ground truth's L with a = b = 0) is always included: a model should beat it on the
+colour-distribution metrics and at least match it on PSNR/SSIM.
+
+Hints for an image are drawn with a seed derived from ``seed`` and the image's relative path, so every model sees
+exactly the same hints and re-running the report gives the same numbers. Models whose card says they take no
+hints get the same hints; the engine then only propagates them (or ignores them).
+
+Outputs in the report folder (each written atomically): ``report.json``, ``report.md``, ``histograms.png``,
+``hints.png`` and ``examples.png``.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import io
+import json
+import math
+import os
+import sys
+import tempfile
+import time
+import zlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from restorer.core import metrics as M
+
+GRAY = "gray"
+#: LPIPS runs VGG16 at full resolution; above this many pixels both images are area-downscaled first so that a
+#: folder of 24 MP scans does not need gigabytes of activations. Recorded in the report's settings.
+LPIPS_MAX_PIXELS = 1_000_000
+#: Thumbnails kept for examples.png (long side, pixels).
+_THUMB = 256
+_METRICS = ("psnr", "ssim", "lpips", "colourfulness", "colourfulness_ratio", "js_a", "js_b", "kl_a", "kl_b")
+
+
+# ---------------------------------------------------------------------------------------------- helpers
+def _atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write via a temp file in the same folder + os.replace, so a reader never sees half a report."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def _jsonable(obj: Any) -> Any:
+    # JSON has no inf/nan: they become null (e.g. PSNR of a pixel-identical result is +inf).
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return _jsonable(obj.tolist())
+    if isinstance(obj, (np.floating, float)):
+        v = float(obj)
+        return v if math.isfinite(v) else None
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, Path):
+        return str(obj)
+    return obj
+
+
+def _finite_mean(values: Sequence[float | None]) -> float | None:
+    vals = [v for v in values if v is not None and math.isfinite(v)]
+    return float(np.mean(vals)) if vals else None
+
+
+def _resize_short_side(rgb: np.ndarray, n: int) -> np.ndarray:
+    h, w = rgb.shape[:2]
+    s = n / min(h, w)
+    if s == 1.0:
+        return rgb
+    size = (max(1, round(w * s)), max(1, round(h * s)))
+    return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA if s < 1 else cv2.INTER_CUBIC)
+
+
+def _fit_pixels(rgb: np.ndarray, max_pixels: int) -> np.ndarray:
+    h, w = rgb.shape[:2]
+    if h * w <= max_pixels:
+        return rgb
+    s = math.sqrt(max_pixels / (h * w))
+    return cv2.resize(rgb, (max(1, int(w * s)), max(1, int(h * s))), interpolation=cv2.INTER_AREA)
+
+
+def _thumb(rgb: np.ndarray) -> np.ndarray:
+    h, w = rgb.shape[:2]
+    s = _THUMB / max(h, w)
+    if s >= 1:
+        return rgb.copy()
+    return cv2.resize(rgb, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
+
+
+def _gray_of(gt: np.ndarray) -> np.ndarray:
+    """The ground truth's L with a = b = 0, as uint8 RGB: the model input and the baseline at once."""
+    from restorer.core.color import from_float, lab_to_rgb, to_float, rgb_to_lab
+
+    lab = rgb_to_lab(to_float(gt))
+    lab[..., 1:] = 0.0
+    return from_float(lab_to_rgb(lab), np.uint8)
+
+
+def _list_images(data_dir: Path) -> list[Path]:
+    from restorer.core.imageio import is_supported
+
+    files = [Path(root) / f for root, _, names in os.walk(data_dir) for f in names]
+    # Sorted so that --limit and the example grid pick the same photos on every run and every OS.
+    return sorted((p for p in files if is_supported(p)), key=lambda p: p.relative_to(data_dir).as_posix())
+
+
+def _image_seed(seed: int, rel: str, n_hints: int) -> np.random.Generator:
+    return np.random.default_rng([seed, zlib.crc32(rel.encode("utf-8")), n_hints])
+
+
+@dataclass
+class _Row:
+    """Accumulator for one (model, hint count) pair."""
+
+    model: str
+    hints: int
+    card_hints: bool | None
+    baseline: bool = False
+    per_image: dict[str, list[float | None]] = field(default_factory=lambda: {k: [] for k in _METRICS})
+    seconds: list[float | None] = field(default_factory=list)
+    hist_a: np.ndarray | None = None
+    hist_b: np.ndarray | None = None
+    failures: list[str] = field(default_factory=list)
+
+    def add_hist(self, a: np.ndarray, b: np.ndarray) -> None:
+        self.hist_a = a if self.hist_a is None else self.hist_a + a
+        self.hist_b = b if self.hist_b is None else self.hist_b + b
+
+    def add_missing(self) -> None:
+        for k in _METRICS:
+            self.per_image[k].append(None)
+        self.seconds.append(None)
+
+
+def _image_metrics(pred: np.ndarray, gt: np.ndarray, gt_cf: float, gt_hists: tuple[np.ndarray, np.ndarray],
+                   lpips_model: Any, lpips_ref: Any) -> tuple[dict[str, float | None], np.ndarray, np.ndarray]:
+    """Per-image metrics of ``pred`` against ``gt`` and the raw a/b counts of ``pred`` (for the set histogram).
+
+    ``lpips_ref`` is ``lpips_model.reference(gt)`` (at the LPIPS resolution), computed once per photo: the
+    ground truth's VGG features are shared by every model and hint count.
+    """
+    out: dict[str, float | None] = {"psnr": M.psnr(pred, gt)}
+    out["ssim"] = M.ssim(pred, gt) if min(gt.shape[:2]) >= 11 else None
+    out["lpips"] = (lpips_model.distance(_fit_pixels(pred, LPIPS_MAX_PIXELS), lpips_ref)
+                    if lpips_model is not None else None)
+    cf = M.colourfulness(pred)
+    out["colourfulness"] = cf
+    # A near-neutral ground truth would make the ratio explode; it is undefined there rather than huge.
+    out["colourfulness_ratio"] = cf / gt_cf if gt_cf > 1e-3 else None
+    ca, cb = M.ab_histograms(M.to_lab(pred), normalize=False)
+    out["js_a"] = M.js_divergence(gt_hists[0], ca)
+    out["js_b"] = M.js_divergence(gt_hists[1], cb)
+    out["kl_a"] = M.kl_divergence(gt_hists[0], ca)
+    out["kl_b"] = M.kl_divergence(gt_hists[1], cb)
+    return out, ca, cb
+
+
+# ---------------------------------------------------------------------------------------------- evaluate
+def evaluate(
+    data_dir: str | Path,
+    model_names: Sequence[str] | None,
+    hint_counts: Sequence[int] = (0,),
+    *,
+    out_dir: str | Path,
+    size: int | None = None,
+    limit: int | None = None,
+    device: str = "auto",
+    seed: int = 0,
+    progress: Callable[[float], None] | None = None,
+    n_examples: int = 4,
+    use_lpips: bool = True,
+) -> dict[str, Any]:
+    """Evaluate ``model_names`` (None = every installed model, [] = only the gray baseline) on ``data_dir``.
+
+    ``hint_counts``: numbers of ground-truth hints per image (0 = automatic). ``size``: resize each photo's short
+    side to this many pixels first. ``limit``: stop after this many evaluated photos. ``progress(fraction)`` is
+    called after each photo. LPIPS is left out (reported as null, with the reason in the settings) when
+    ``use_lpips`` is False or its weights are not in resources/backbones.
+
+    Writes report.json, report.md, histograms.png, hints.png and examples.png into ``out_dir`` and returns the
+    report dictionary (the content of report.json). Raises ValueError for a missing folder, a bad hint count or
+    an unknown model.
+    """
+    from tqdm import tqdm
+
+    from restorer import __version__
+    from restorer.core.device import describe_device, pick_device
+    from restorer.core.imageio import ImageError, read_image
+
+    t_start = time.perf_counter()
+    data_dir = Path(data_dir)
+    out_dir = Path(out_dir)
+    if not data_dir.is_dir():
+        raise ValueError(f"not a folder: {data_dir}")
+    hint_counts = sorted({int(n) for n in hint_counts})
+    if not hint_counts or hint_counts[0] < 0:
+        raise ValueError("hint counts must be integers >= 0")
+    if size is not None and size < 16:
+        raise ValueError("--size must be at least 16 pixels")
+
+    torch_device = pick_device(device)
+    models = _load_models(model_names, device)
+
+    lpips_model, lpips_note = None, "disabled"
+    if use_lpips:
+        from restorer.core.lpips import LPIPS, lpips_available
+
+        ok, why = lpips_available()
+        if ok:
+            lpips_model = LPIPS().to(torch_device)
+            lpips_note = f"LPIPS v0.1 VGG16; images above {LPIPS_MAX_PIXELS} pixels area-downscaled first"
+        else:
+            lpips_note = f"unavailable: {why}"
+
+    rows: list[_Row] = [_Row(GRAY, 0, None, baseline=True)]
+    for n in hint_counts:
+        rows += [_Row(name, n, bool(getattr(m.card, "hints", False))) for name, m in models]
+    ex_hints = hint_counts[0]  # examples.png shows results at the smallest hint count
+
+    candidates = _list_images(data_dir)
+    images: list[str] = []
+    skipped = {"unreadable": 0, "gray": 0}
+    skipped_files: dict[str, list[str]] = {"unreadable": [], "gray": []}
+    gt_a = np.zeros(M.AB_BINS)
+    gt_b = np.zeros(M.AB_BINS)
+    gt_cfs: list[float] = []
+    examples: list[dict[str, np.ndarray]] = []
+
+    total = min(len(candidates), limit) if limit is not None else len(candidates)
+    bar = tqdm(total=total, desc="eval", unit="img", disable=None, file=sys.stderr)
+    try:
+        for path in candidates:
+            if limit is not None and len(images) >= limit:
+                break
+            rel = path.relative_to(data_dir).as_posix()
+            try:
+                loaded = read_image(path)
+            except ImageError as e:
+                skipped["unreadable"] += 1
+                skipped_files["unreadable"].append(f"{rel}: {e}")
+                continue
+            if not loaded.was_color:
+                skipped["gray"] += 1
+                skipped_files["gray"].append(rel)
+                continue
+            gt = M.to_uint8_rgb(loaded.pixels[..., :3])  # metrics are defined on 8-bit results
+            if size is not None:
+                gt = _resize_short_side(gt, size)
+            images.append(rel)
+
+            ga, gb = M.ab_histograms(M.to_lab(gt), normalize=False)
+            gt_a += ga
+            gt_b += gb
+            gt_cf = M.colourfulness(gt)
+            gt_cfs.append(gt_cf)
+            gray = _gray_of(gt)
+            keep = len(examples) < n_examples
+            ex: dict[str, np.ndarray] = {"__gt__": _thumb(gt), GRAY: _thumb(gray)} if keep else {}
+
+            ref = lpips_model.reference(_fit_pixels(gt, LPIPS_MAX_PIXELS)) if lpips_model is not None else None
+            base = rows[0]
+            vals, ca, cb = _image_metrics(gray, gt, gt_cf, (ga, gb), lpips_model, ref)
+            for k in _METRICS:
+                base.per_image[k].append(vals[k])
+            base.seconds.append(0.0)
+            base.add_hist(ca, cb)
+
+            hints_for = {n: _sample_hints(gt, n, _image_seed(seed, rel, n)) for n in hint_counts}
+            i = 1
+            for n in hint_counts:
+                for name, model in models:
+                    row = rows[i]
+                    i += 1
+                    pred, dt, err = _run_model(gray, model, hints_for[n])
+                    if pred is None:
+                        row.failures.append(f"{rel}: {err}")
+                        row.add_missing()
+                        continue
+                    vals, ca, cb = _image_metrics(pred, gt, gt_cf, (ga, gb), lpips_model, ref)
+                    for k in _METRICS:
+                        row.per_image[k].append(vals[k])
+                    row.seconds.append(dt)
+                    row.add_hist(ca, cb)
+                    if keep and n == ex_hints:
+                        ex[name] = _thumb(pred)
+            if keep:
+                examples.append(ex)
+            bar.update(1)
+            if progress is not None:
+                progress(min(1.0, len(images) / max(total, 1)))
+    finally:
+        bar.close()
+
+    report = _build_report(
+        rows, images, gt_a, gt_b, gt_cfs,
+        settings={
+            "data": str(data_dir.resolve()),
+            "models": [name for name, _ in models],
+            "hint_counts": hint_counts,
+            "size": size,
+            "limit": limit,
+            "seed": seed,
+            "device": describe_device(torch_device),
+            "n_candidates": len(candidates),
+            "n_images": len(images),
+            "skipped": skipped,
+            "skipped_files": skipped_files,
+            "histogram": {"bins": M.AB_BINS, "range": list(M.AB_RANGE), "space": "CIE Lab D65",
+                          "divergence_units": "nats", "eps": M.DIV_EPS,
+                          "kl": "KL(ground truth || prediction)"},
+            "lpips": lpips_note,
+            "hints_note": "hints are sampled from the ground truth, same hints for every model",
+        },
+    )
+    report["restorer_version"] = __version__
+    report["created"] = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    report["seconds"] = round(time.perf_counter() - t_start, 3)
+    report = _jsonable(report)
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    _atomic_write_bytes(out_dir / "report.json", (json.dumps(report, indent=1) + "\n").encode("utf-8"))
+    _atomic_write_bytes(out_dir / "report.md", render_markdown(report).encode("utf-8"))
+    if images:
+        _plot_histograms(out_dir / "histograms.png", rows, gt_a, gt_b)
+        _plot_hints(out_dir / "hints.png", report)
+        _plot_examples(out_dir / "examples.png", examples, [GRAY, *[n for n, _ in models]], images, ex_hints)
+    return report
+
+
+def _load_models(model_names: Sequence[str] | None, device: str) -> list[tuple[str, Any]]:
+    from restorer.core.models import list_models, load_model
+
+    names = [c.name for c in list_models()] if model_names is None else list(model_names)
+    out = []
+    for name in dict.fromkeys(names):  # keep order, drop duplicates
+        if name == GRAY:
+            continue  # the baseline is always there
+        try:
+            model = load_model(name, device=device)
+        except Exception as e:  # unknown name, corrupt file...: the user gets one line, not a traceback
+            raise ValueError(f"cannot load model {name!r}: {e}") from e
+        out.append((getattr(model.card, "name", name) if name == "default" else name, model))
+    return out
+
+
+def _sample_hints(gt: np.ndarray, n: int, rng: np.random.Generator) -> list | None:
+    if n == 0:
+        return None
+    from restorer.core.hints import sample_hints_from_image
+
+    return list(sample_hints_from_image(gt, n, rng))
+
+
+def _run_model(gray: np.ndarray, model: Any, hints: list | None) -> tuple[np.ndarray | None, float, str]:
+    from restorer.core.engine import colorize
+
+    t0 = time.perf_counter()
+    try:
+        pred = colorize(gray, model, hints=hints)
+    except Exception as e:  # one bad photo must not lose the whole report; it is counted and listed instead
+        return None, 0.0, f"{type(e).__name__}: {e}"
+    dt = time.perf_counter() - t0
+    pred = M.to_uint8_rgb(np.asarray(pred))
+    if pred.shape != gray.shape:
+        return None, dt, f"result has shape {pred.shape}, expected {gray.shape}"
+    return pred, dt, ""
+
+
+def _build_report(rows: list[_Row], images: list[str], gt_a: np.ndarray, gt_b: np.ndarray,
+                  gt_cfs: list[float], settings: dict[str, Any]) -> dict[str, Any]:
+    results = []
+    for row in rows:
+        mean = {k: _finite_mean(v) for k, v in row.per_image.items()}
+        mean["seconds_per_image"] = _finite_mean(row.seconds)
+        have = row.hist_a is not None and gt_a.sum() > 0
+        set_level = {
+            "js_a": M.js_divergence(gt_a, row.hist_a) if have else None,
+            "js_b": M.js_divergence(gt_b, row.hist_b) if have else None,
+            "kl_a": M.kl_divergence(gt_a, row.hist_a) if have else None,
+            "kl_b": M.kl_divergence(gt_b, row.hist_b) if have else None,
+        }
+        results.append({
+            "model": row.model,
+            "hints": row.hints,
+            "baseline": row.baseline,
+            "model_takes_hints": row.card_hints,
+            "n_images": sum(v is not None for v in row.per_image["psnr"]),
+            "failures": row.failures,
+            "set": set_level,
+            "mean": mean,
+            "per_image": {**row.per_image, "seconds": row.seconds},
+            "histograms": {"a": row.hist_a, "b": row.hist_b},
+        })
+    return {
+        "settings": settings,
+        "images": images,
+        "ground_truth": {
+            "colourfulness_mean": _finite_mean(gt_cfs),
+            "colourfulness": gt_cfs,
+            "histograms": {"a": gt_a, "b": gt_b},
+        },
+        "results": results,
+    }
+
+
+# ---------------------------------------------------------------------------------------------- markdown
+def _fmt(v: Any, digits: int) -> str:
+    return "–" if v is None else f"{v:.{digits}f}"
+
+
+def render_markdown(report: dict[str, Any]) -> str:
+    """The human-readable report: settings, the main table (set-level divergences), per-image divergences."""
+    s = report["settings"]
+    gt = report["ground_truth"]
+    lines = [
+        "# Restorer evaluation report",
+        "",
+        f"- data: `{s['data']}`: {s['n_images']} colour photos evaluated of {s['n_candidates']} files "
+        f"(skipped: {s['skipped']['unreadable']} unreadable, {s['skipped']['gray']} gray)",
+        f"- size: {s['size'] or 'original'}; hints: {', '.join(map(str, s['hint_counts']))}; seed {s['seed']}; "
+        f"device: {s['device']}",
+        f"- LPIPS: {s['lpips']}",
+        f"- ground-truth colourfulness (mean): {_fmt(gt['colourfulness_mean'], 1)}",
+        f"- restorer {report.get('restorer_version', '?')}, {report.get('created', '')}, "
+        f"{_fmt(report.get('seconds'), 1)} s",
+        "",
+        "## Results",
+        "",
+        "JS / KL: divergences (nats) of the a and b histograms accumulated over the whole set; "
+        "KL is KL(ground truth ‖ prediction). ↑ higher is better, ↓ lower is better; colourfulness ratio 1 = as "
+        "colourful as the originals.",
+        "",
+        "| Model | Hints | PSNR ↑ | SSIM ↑ | LPIPS ↓ | Colourfulness | CF ratio | JS a ↓ | JS b ↓ | KL a ↓ | KL b ↓ "
+        "| s/img | n |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    footnote = False
+    for r in report["results"]:
+        m, st = r["mean"], r["set"]
+        name = f"{r['model']} (baseline)" if r["baseline"] else r["model"]
+        hints = "–" if r["baseline"] else str(r["hints"])
+        if not r["baseline"] and r["hints"] > 0 and r["model_takes_hints"] is False:
+            hints += "*"
+            footnote = True
+        lines.append(
+            f"| {name} | {hints} | {_fmt(m['psnr'], 2)} | {_fmt(m['ssim'], 4)} | {_fmt(m['lpips'], 4)} "
+            f"| {_fmt(m['colourfulness'], 1)} | {_fmt(m['colourfulness_ratio'], 2)} | {_fmt(st['js_a'], 4)} "
+            f"| {_fmt(st['js_b'], 4)} | {_fmt(st['kl_a'], 3)} | {_fmt(st['kl_b'], 3)} "
+            f"| {_fmt(m['seconds_per_image'], 3)} | {r['n_images']} |"
+        )
+    if footnote:
+        lines += ["", "\\* the model takes no hints as input; the engine only propagates them onto its result."]
+    lines += [
+        "",
+        "### Per-image mean divergences",
+        "",
+        "| Model | Hints | JS a | JS b | KL a | KL b |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for r in report["results"]:
+        m = r["mean"]
+        name = f"{r['model']} (baseline)" if r["baseline"] else r["model"]
+        hints = "–" if r["baseline"] else str(r["hints"])
+        lines.append(f"| {name} | {hints} | {_fmt(m['js_a'], 4)} | {_fmt(m['js_b'], 4)} | {_fmt(m['kl_a'], 3)} "
+                     f"| {_fmt(m['kl_b'], 3)} |")
+    failed = [(r["model"], r["hints"], f) for r in report["results"] for f in r["failures"]]
+    if failed:
+        lines += ["", "## Failures", ""] + [f"- {m} ({h} hints): {f}" for m, h, f in failed[:50]]
+    if s["n_images"]:
+        lines += ["", "## Figures", "", "![a/b histograms](histograms.png)", "", "![metrics vs hints](hints.png)",
+                  "", "![examples](examples.png)"]
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------------------------------------- plots
+def _new_figure(w: float, h: float):
+    # Figure + Agg canvas directly, not pyplot: no global backend switch, so this is safe inside the Qt GUI too.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(w, h), dpi=100)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _save_figure(fig, path: Path) -> None:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    _atomic_write_bytes(path, buf.getvalue())
+
+
+def _plot_histograms(path: Path, rows: list[_Row], gt_a: np.ndarray, gt_b: np.ndarray) -> None:
+    names = list(dict.fromkeys(r.model for r in rows))
+    centres = np.linspace(M.AB_RANGE[0], M.AB_RANGE[1], M.AB_BINS + 1)
+    centres = 0.5 * (centres[1:] + centres[:-1])
+    fig = _new_figure(10, 2.4 * len(names) + 0.6)
+    axes = fig.subplots(len(names), 2, squeeze=False)
+    for i, name in enumerate(names):
+        for j, (label, gt_h) in enumerate((("a", gt_a), ("b", gt_b))):
+            ax = axes[i][j]
+            ax.fill_between(centres, gt_h / max(gt_h.sum(), 1), color="0.75", label="ground truth", step="mid")
+            for r in rows:
+                h = r.hist_a if j == 0 else r.hist_b
+                if r.model != name or h is None:
+                    continue
+                lab = "gray" if r.baseline else f"{r.hints} hints"
+                ax.plot(centres, h / max(h.sum(), 1), drawstyle="steps-mid", lw=1.2, label=lab)
+            ax.set_yscale("log")
+            ax.set_ylim(1e-5, 1.0)  # log scale shows the colour tails that carry the differences
+            ax.set_xlim(*M.AB_RANGE)
+            ax.set_title(f"{name}: {label} histogram", fontsize=9)
+            ax.tick_params(labelsize=7)
+            if i == len(names) - 1:
+                ax.set_xlabel(f"{label} (Lab)", fontsize=8)
+            ax.legend(fontsize=7, loc="upper right")
+    fig.tight_layout()
+    _save_figure(fig, path)
+
+
+def _plot_hints(path: Path, report: dict[str, Any]) -> None:
+    fig = _new_figure(10, 3.6)
+    axes = fig.subplots(1, 2)
+    hint_counts = report["settings"]["hint_counts"]
+    for ax, key, title in ((axes[0], "psnr", "PSNR (dB) ↑"), (axes[1], "lpips", "LPIPS ↓")):
+        any_value = False
+        for r in report["results"]:
+            if r["baseline"]:
+                v = r["mean"][key]
+                if v is not None:
+                    ax.axhline(v, color="0.5", ls="--", lw=1, label="gray baseline")
+                    any_value = True
+        by_model: dict[str, list[tuple[int, float]]] = {}
+        for r in report["results"]:
+            if not r["baseline"] and r["mean"][key] is not None:
+                by_model.setdefault(r["model"], []).append((r["hints"], r["mean"][key]))
+        for name, pts in by_model.items():
+            xs, ys = zip(*sorted(pts))
+            ax.plot(xs, ys, marker="o", label=name)
+            any_value = True
+        if not any_value:
+            ax.text(0.5, 0.5, f"{key.upper()} not available", ha="center", va="center", transform=ax.transAxes)
+        # symlog keeps 0 hints on the axis while spreading 1, 10, 50 apart.
+        if max(hint_counts) > 10:
+            ax.set_xscale("symlog", linthresh=1)
+        ax.set_xticks(hint_counts)
+        ax.set_xticklabels([str(n) for n in hint_counts])
+        ax.set_xlabel("number of hints")
+        ax.set_title(title)
+        if any_value:
+            ax.legend(fontsize=8)
+    fig.tight_layout()
+    _save_figure(fig, path)
+
+
+def _plot_examples(path: Path, examples: list[dict[str, np.ndarray]], columns: list[str], images: list[str],
+                   hints: int) -> None:
+    if not examples:
+        return
+    cols = [*columns, "__gt__"]
+    ncol, nrow = len(cols), len(examples)
+    fig = _new_figure(2.2 * ncol, 2.2 * nrow + 0.3)
+    axes = fig.subplots(nrow, ncol, squeeze=False)
+    for i, ex in enumerate(examples):
+        for j, c in enumerate(cols):
+            ax = axes[i][j]
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if c in ex:
+                ax.imshow(ex[c])
+            else:
+                ax.text(0.5, 0.5, "failed", ha="center", va="center", transform=ax.transAxes)
+            if i == 0:
+                title = "ground truth" if c == "__gt__" else c if c == GRAY else f"{c}\n({hints} hints)"
+                ax.set_title(title, fontsize=9)
+            if j == 0:
+                ax.set_ylabel(Path(images[i]).name[:24], fontsize=7)
+    fig.tight_layout()
+    _save_figure(fig, path)
+
+
+# ---------------------------------------------------------------------------------------------- CLI
+def _parse_int_list(text: str, what: str) -> list[int]:
+    try:
+        vals = [int(t) for t in text.split(",") if t.strip()]
+    except ValueError:
+        raise ValueError(f"{what} must be comma-separated whole numbers, got {text!r}") from None
+    if not vals or min(vals) < 0:
+        raise ValueError(f"{what} must be whole numbers >= 0, got {text!r}")
+    return vals
+
+
+def run_cli(args: argparse.Namespace) -> int:
+    """`restorer eval`: 0 report written, 1 written but some colourisations failed or no photo found, 2 usage."""
+    from restorer.core.imageio import ImageError
+
+    try:
+        hint_counts = _parse_int_list(args.hints, "--hints")
+        names = [n.strip() for n in args.models.split(",") if n.strip()] if args.models else None
+        if args.limit is not None and args.limit < 1:
+            raise ValueError("--limit must be at least 1")
+        report = evaluate(args.data, names, hint_counts, out_dir=args.out, size=args.size, limit=args.limit,
+                          device=args.device, seed=args.seed)
+    except (ValueError, RuntimeError, ImageError) as e:
+        print(f"restorer eval: {e}", file=sys.stderr)
+        return 2
+    print(render_markdown(report), end="")
+    out = Path(args.out)
+    print(f"\nreport written to {out / 'report.md'} and {out / 'report.json'}")
+    if report["settings"]["n_images"] == 0:
+        print("restorer eval: no colour photo found to evaluate", file=sys.stderr)
+        return 1
+    return 1 if any(r["failures"] for r in report["results"]) else 0
+
+
+__all__ = ["GRAY", "LPIPS_MAX_PIXELS", "evaluate", "render_markdown", "run_cli"]

@@ -1,0 +1,103 @@
+"""restorer.core.evaluate: the `restorer eval` report on a tiny generated folder with tiny untrained models."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from restorer.core import metrics
+from restorer.core.evaluate import GRAY, evaluate
+
+
+def _colour_image(seed: int, size: int = 64) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:size, 0:size].astype(np.float32) / size
+    c0, c1 = rng.integers(30, 226, 3), rng.integers(30, 226, 3)
+    img = c0[None, None] * (1 - x[..., None]) + c1[None, None] * x[..., None]
+    img[size // 4: size // 2, size // 3: 2 * size // 3] = rng.integers(0, 256, 3)
+    img += 25 * np.sin(8 * y)[..., None]
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+
+@pytest.fixture
+def photo_dir(tmp_path: Path) -> Path:
+    """3 colour photos (one in a subfolder), 1 gray photo and 1 corrupt file."""
+    d = tmp_path / "photos"
+    (d / "sub").mkdir(parents=True)
+    Image.fromarray(_colour_image(1)).save(d / "a.png")
+    Image.fromarray(_colour_image(2)).save(d / "b.jpg", quality=95)
+    Image.fromarray(_colour_image(3)).save(d / "sub" / "c.png")
+    gray = np.repeat(_colour_image(4)[..., :1], 3, axis=2)
+    Image.fromarray(gray).save(d / "gray.png")
+    (d / "broken.png").write_bytes(b"this is not a PNG")
+    return d
+
+
+def test_eval_report_lists_every_model_and_the_gray_baseline(photo_dir: Path, tmp_path: Path,
+                                                             tiny_model_dir: Path) -> None:
+    from restorer.cli import main
+
+    out = tmp_path / "report"
+    code = main(["eval", "--data", str(photo_dir), "--models", "tiny-test,tiny-test-2", "--hints", "0,5",
+                 "--out", str(out), "--device", "cpu", "--seed", "3"])
+    assert code == 0
+    for name in ("report.json", "report.md", "histograms.png", "hints.png", "examples.png"):
+        assert (out / name).stat().st_size > 0, name
+    assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]  # atomic writes left no temp files
+
+    report = json.loads((out / "report.json").read_text())
+    s = report["settings"]
+    assert s["n_images"] == 3 and s["skipped"] == {"unreadable": 1, "gray": 1}
+    assert sorted(report["images"]) == ["a.png", "b.jpg", "sub/c.png"]
+    assert report["restorer_version"] and report["created"]
+    rows = {(r["model"], r["hints"]): r for r in report["results"]}
+    assert set(rows) == {(GRAY, 0), ("tiny-test", 0), ("tiny-test", 5), ("tiny-test-2", 0), ("tiny-test-2", 5)}
+    for r in rows.values():
+        assert r["n_images"] == 3 and not r["failures"]
+        assert len(r["per_image"]["psnr"]) == 3
+        m = r["mean"]
+        assert 5 < m["psnr"] < 60 and -1 <= m["ssim"] <= 1
+        for k in ("js_a", "js_b"):
+            assert 0 <= r["set"][k] <= np.log(2) + 1e-9
+    gray = rows[(GRAY, 0)]
+    assert gray["baseline"] and gray["mean"]["colourfulness"] == pytest.approx(0.0, abs=0.5)
+    # The gray baseline concentrates all chroma at a = b = 0, far from the colourful ground truth.
+    assert gray["set"]["kl_a"] > 1.0
+
+    md = (out / "report.md").read_text()
+    table = [line for line in md.splitlines() if line.startswith("| ")]
+    assert any(line.startswith(f"| {GRAY} (baseline) |") for line in table)
+    for name in ("tiny-test", "tiny-test-2"):
+        assert any(line.startswith(f"| {name} | 0 |") for line in table)
+        assert any(line.startswith(f"| {name} | 5 |") for line in table)
+
+
+def test_eval_gray_baseline_matches_direct_metrics(photo_dir: Path, tmp_path: Path) -> None:
+    """With no model, the report still has the gray row, and its numbers are the metrics module's."""
+    progress: list[float] = []
+    report = evaluate(photo_dir, [], [0], out_dir=tmp_path / "r", device="cpu", limit=2, size=48,
+                      use_lpips=False, progress=progress.append)
+    assert report["settings"]["n_images"] == 2 and progress[-1] == pytest.approx(1.0)
+    (row,) = report["results"]
+    assert row["model"] == GRAY and row["mean"]["lpips"] is None
+    # Recompute the first image by hand: a.png, short side resized to 48 (already square 64 -> 48x48).
+    import cv2
+
+    from restorer.core.evaluate import _gray_of
+
+    gt = cv2.resize(np.asarray(Image.open(photo_dir / "a.png").convert("RGB")), (48, 48),
+                    interpolation=cv2.INTER_AREA)
+    gray = _gray_of(gt)
+    assert row["per_image"]["psnr"][0] == pytest.approx(metrics.psnr(gray, gt), abs=1e-6)
+    assert row["per_image"]["ssim"][0] == pytest.approx(metrics.ssim(gray, gt), abs=1e-6)
+    assert "| gray (baseline) |" in (tmp_path / "r" / "report.md").read_text()
+
+
+def test_eval_rejects_bad_input(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="not a folder"):
+        evaluate(tmp_path / "missing", [], [0], out_dir=tmp_path / "r")
+    with pytest.raises(ValueError, match="hint counts"):
+        evaluate(tmp_path, [], [-1], out_dir=tmp_path / "r")
