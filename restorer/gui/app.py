@@ -1,0 +1,48 @@
+"""Entry points of the desktop app: ``restorer gui [FILES...]`` (via :func:`run_cli`) and :func:`main`."""
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from PySide6.QtWidgets import QApplication
+
+from restorer.gui import settings as S
+
+
+def create_app(argv: Sequence[str] | None = None) -> QApplication:
+    """The QApplication (reused if one exists, as under pytest-qt), named for QSettings, with the app icon."""
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(list(argv) if argv is not None else sys.argv[:1])
+    app.setOrganizationName(S.ORG)
+    app.setApplicationName(S.APP)
+    app.setApplicationDisplayName("Restorer")
+    from restorer.gui.main_window import app_icon
+
+    app.setWindowIcon(app_icon())
+    return app  # type: ignore[return-value]
+
+
+def run_cli(args: argparse.Namespace) -> int:
+    """Open the main window with ``args.files`` (photos and/or folders) and run until it is closed."""
+    app = create_app()
+    from restorer.gui.main_window import MainWindow
+
+    window = MainWindow()
+    window.show()
+    files = list(getattr(args, "files", None) or [])
+    if files:
+        window.open_paths(files)
+    return int(app.exec())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m restorer.gui.app [FILES...]``: same as ``restorer gui``."""
+    parser = argparse.ArgumentParser(prog="restorer-gui", description="Restorer desktop app")
+    parser.add_argument("files", nargs="*", help="photos or folders to open")
+    return run_cli(parser.parse_args(list(argv) if argv is not None else None))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

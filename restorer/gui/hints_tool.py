@@ -1,0 +1,290 @@
+"""The Hint tool: "this coat was navy".
+
+* :class:`HintSpec` – one hint as the GUI keeps it: normalised position (0..1), sRGB colour (floats 0..1),
+  radius (fraction of the short side). Converted to ``restorer.core.hints.Hint`` only when a job runs.
+* :class:`HintList` – the hints of one photo; emits ``changed``. Edited only through undo commands, so Ctrl+Z
+  always undoes the last hint edit (add, move, recolour, remove).
+* :class:`HintItem` – the draggable circle drawn on the photo (constant size on screen at any zoom).
+* :class:`HintController` – connects a :class:`~restorer.gui.viewer.PhotoView` to the current photo's HintList
+  and QUndoStack: click to place (initial colour = the current result's colour there), drag to move,
+  double-click to change the colour, right-click to remove.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from PySide6.QtCore import QObject, QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import QBrush, QColor, QPainter, QPen, QUndoCommand, QUndoStack
+from PySide6.QtWidgets import (
+    QColorDialog,
+    QGraphicsItem,
+    QGraphicsSceneMouseEvent,
+    QStyleOptionGraphicsItem,
+    QWidget,
+)
+
+from restorer.gui.viewer import PhotoView
+
+DEFAULT_RADIUS = 0.01  # the core's default: 1 % of the short side
+
+
+@dataclass(frozen=True)
+class HintSpec:
+    x: float
+    y: float
+    rgb: tuple[float, float, float]
+    radius: float = DEFAULT_RADIUS
+
+    def qcolor(self) -> QColor:
+        return QColor.fromRgbF(*self.rgb)
+
+    @staticmethod
+    def rgb_of(color: QColor) -> tuple[float, float, float]:
+        return (round(color.redF(), 4), round(color.greenF(), 4), round(color.blueF(), 4))
+
+
+class HintList(QObject):
+    """The hints of one photo, in order (later hints win where they overlap, as in the core)."""
+
+    changed = Signal()
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._specs: list[HintSpec] = []
+
+    def specs(self) -> list[HintSpec]:
+        return list(self._specs)
+
+    def __len__(self) -> int:
+        return len(self._specs)
+
+    def __getitem__(self, i: int) -> HintSpec:
+        return self._specs[i]
+
+    def insert(self, i: int, spec: HintSpec) -> None:
+        self._specs.insert(i, spec)
+        self.changed.emit()
+
+    def pop(self, i: int) -> HintSpec:
+        spec = self._specs.pop(i)
+        self.changed.emit()
+        return spec
+
+    def set(self, i: int, spec: HintSpec) -> None:
+        self._specs[i] = spec
+        self.changed.emit()
+
+
+# -- undo commands ---------------------------------------------------------------------------------------------
+
+class AddHint(QUndoCommand):
+    def __init__(self, hints: HintList, spec: HintSpec) -> None:
+        super().__init__("Add hint")
+        self.hints, self.spec, self.index = hints, spec, len(hints)
+
+    def redo(self) -> None:
+        self.hints.insert(self.index, self.spec)
+
+    def undo(self) -> None:
+        self.hints.pop(self.index)
+
+
+class RemoveHint(QUndoCommand):
+    def __init__(self, hints: HintList, index: int) -> None:
+        super().__init__("Remove hint")
+        self.hints, self.index, self.spec = hints, index, hints[index]
+
+    def redo(self) -> None:
+        self.hints.pop(self.index)
+
+    def undo(self) -> None:
+        self.hints.insert(self.index, self.spec)
+
+
+class EditHint(QUndoCommand):
+    """Move or recolour: replace hint ``index`` by ``new`` (undo puts ``old`` back)."""
+
+    def __init__(self, hints: HintList, index: int, new: HintSpec, text: str) -> None:
+        super().__init__(text)
+        self.hints, self.index, self.old, self.new = hints, index, hints[index], new
+
+    def redo(self) -> None:
+        self.hints.set(self.index, self.new)
+
+    def undo(self) -> None:
+        self.hints.set(self.index, self.old)
+
+
+# -- the circle on the photo -----------------------------------------------------------------------------------
+
+class HintItem(QGraphicsItem):
+    """A filled circle of the hint's colour with a two-tone ring, drawn at a fixed screen size."""
+
+    RADIUS_PX = 8.0
+
+    def __init__(self, controller: "HintController", index: int, spec: HintSpec) -> None:
+        super().__init__()
+        self.controller, self.index, self.spec = controller, index, spec
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)  # same size at every zoom
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsMovable)
+        self.setCursor(Qt.CursorShape.SizeAllCursor)
+        self.setAcceptedMouseButtons(Qt.MouseButton.LeftButton | Qt.MouseButton.RightButton)
+        self.setToolTip("Colour hint: drag to move, double-click to change colour, right-click to remove")
+        self.setZValue(10)
+        self._press_pos: QPointF | None = None
+
+    def boundingRect(self) -> QRectF:  # noqa: N802
+        r = self.RADIUS_PX + 2
+        return QRectF(-r, -r, 2 * r, 2 * r)
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+        r = self.RADIUS_PX
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setBrush(QBrush(self.spec.qcolor()))
+        painter.setPen(QPen(QColor(0, 0, 0), 3))  # dark outer ring + light inner ring: visible on any photo
+        painter.drawEllipse(QPointF(0, 0), r, r)
+        painter.setPen(QPen(QColor(255, 255, 255), 1.5))
+        painter.drawEllipse(QPointF(0, 0), r, r)
+
+    def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:  # noqa: N802
+        if event.button() == Qt.MouseButton.RightButton:
+            event.accept()
+            self._later(lambda: self.controller.remove(self.index))
+            return
+        self._press_pos = QPointF(self.pos())
+        super().mousePressEvent(event)
+
+    def mouseReleaseEvent(self, event: QGraphicsSceneMouseEvent) -> None:  # noqa: N802
+        super().mouseReleaseEvent(event)
+        if self._press_pos is not None and self.pos() != self._press_pos:
+            pos = QPointF(self.pos())
+            self._later(lambda: self.controller.move(self.index, pos))
+        self._press_pos = None
+
+    def mouseDoubleClickEvent(self, event: QGraphicsSceneMouseEvent) -> None:  # noqa: N802
+        event.accept()
+        self._later(lambda: self.controller.recolour(self.index))
+
+    @staticmethod
+    def _later(fn: Callable[[], None]) -> None:
+        # An edit rebuilds every circle, this one included; do it after Qt has finished delivering this event.
+        QTimer.singleShot(0, fn)
+
+
+# -- controller ------------------------------------------------------------------------------------------------
+
+ColourPicker = Callable[[QColor, QWidget | None], QColor | None]
+
+
+def dialog_colour_picker(initial: QColor, parent: QWidget | None) -> QColor | None:
+    """QColorDialog starting at ``initial``; None when the user cancels."""
+    c = QColorDialog.getColor(initial, parent, "Hint colour")
+    return c if c.isValid() else None
+
+
+class HintController(QObject):
+    """Wires the Hint tool to a PhotoView. Swap :attr:`picker` in tests (the dialog is modal)."""
+
+    #: The current photo's hints changed (add / move / recolour / remove / undo / redo).
+    hintsChanged = Signal()
+
+    def __init__(self, view: PhotoView, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.view = view
+        self.picker: ColourPicker = dialog_colour_picker
+        #: ``sample(fx, fy) -> QColor | None``: the current result's colour at a normalised point.
+        self.sample: Callable[[float, float], QColor | None] = lambda fx, fy: None
+        self._hints: HintList | None = None
+        self._stack: QUndoStack | None = None
+        self._items: list[HintItem] = []
+        self._active = False
+        view.photoClicked.connect(self._on_click)
+
+    # -- document --------------------------------------------------------------------------------------------
+    def set_document(self, hints: HintList | None, stack: QUndoStack | None) -> None:
+        if self._hints is not None:
+            self._hints.changed.disconnect(self._on_changed)
+        self._hints, self._stack = hints, stack
+        if hints is not None:
+            hints.changed.connect(self._on_changed)
+        self._rebuild()
+
+    def hints(self) -> HintList | None:
+        return self._hints
+
+    def set_active(self, on: bool) -> None:
+        """Show the circles and take clicks (on) or hide them and leave the mouse to panning (off)."""
+        self._active = bool(on)
+        self.view.set_hint_mode(self._active)
+        self._rebuild()
+
+    def is_active(self) -> bool:
+        return self._active
+
+    # -- edits (all through the undo stack) ------------------------------------------------------------------
+    def _size(self) -> tuple[float, float]:
+        r = self.view.item.boundingRect()
+        return max(r.width(), 1.0), max(r.height(), 1.0)
+
+    def add_at(self, scene_pt: QPointF, colour: QColor | None = None) -> bool:
+        """Place a hint at a photo point; asks for the colour (starting at the result's colour there)."""
+        if self._hints is None or self._stack is None:
+            return False
+        w, h = self._size()
+        fx, fy = min(max(scene_pt.x() / w, 0.0), 1.0), min(max(scene_pt.y() / h, 0.0), 1.0)
+        if colour is None:
+            initial = self.sample(fx, fy) or QColor(128, 128, 128)
+            colour = self.picker(initial, self.view.window())
+            if colour is None:
+                return False  # the user cancelled the colour dialog: no hint
+        self._stack.push(AddHint(self._hints, HintSpec(fx, fy, HintSpec.rgb_of(colour))))
+        return True
+
+    def move(self, index: int, scene_pt: QPointF) -> None:
+        if self._hints is None or self._stack is None or not 0 <= index < len(self._hints):
+            return
+        w, h = self._size()
+        fx, fy = min(max(scene_pt.x() / w, 0.0), 1.0), min(max(scene_pt.y() / h, 0.0), 1.0)
+        self._stack.push(EditHint(self._hints, index, replace(self._hints[index], x=fx, y=fy), "Move hint"))
+
+    def recolour(self, index: int, colour: QColor | None = None) -> None:
+        if self._hints is None or self._stack is None or not 0 <= index < len(self._hints):
+            return
+        if colour is None:
+            colour = self.picker(self._hints[index].qcolor(), self.view.window())
+            if colour is None:
+                return
+        new = replace(self._hints[index], rgb=HintSpec.rgb_of(colour))
+        self._stack.push(EditHint(self._hints, index, new, "Recolour hint"))
+
+    def remove(self, index: int) -> None:
+        if self._hints is None or self._stack is None or not 0 <= index < len(self._hints):
+            return
+        self._stack.push(RemoveHint(self._hints, index))
+
+    # -- internals -------------------------------------------------------------------------------------------
+    def _on_click(self, scene_pt: QPointF) -> None:
+        if self._active:
+            self.add_at(scene_pt)
+
+    def _on_changed(self) -> None:
+        self._rebuild()
+        self.hintsChanged.emit()
+
+    def items(self) -> list[HintItem]:
+        return list(self._items)
+
+    def _rebuild(self) -> None:
+        scene = self.view.scene()
+        for it in self._items:
+            scene.removeItem(it)
+        self._items = []
+        if self._hints is None or not self._active:
+            return
+        w, h = self._size()
+        for i, spec in enumerate(self._hints.specs()):
+            it = HintItem(self, i, spec)
+            it.setPos(spec.x * w, spec.y * h)
+            scene.addItem(it)
+            self._items.append(it)

@@ -1,0 +1,189 @@
+"""Histograms of L, a and b drawn with QPainter (no plotting library in the GUI).
+
+:class:`HistogramPlot` draws any number of same-length histograms over one value range. :class:`HistogramPanel`
+is the dock's content: three plots (L, a, b), a legend and a table of colourfulness and Jensen-Shannon
+divergences. It only draws; the numbers come from ``restorer.core.metrics`` via
+:func:`restorer.gui.jobs.compute_histograms` on a worker.
+"""
+from __future__ import annotations
+
+import html
+import math
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QPainter, QPainterPath, QPalette, QPen, QPolygonF
+from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+from restorer.gui.jobs import HistogramSet
+
+#: Series colours: the reference (original / ground truth) is neutral, results get distinct hues.
+REFERENCE_COLOUR = QColor(128, 128, 128)
+RESULT_COLOURS = [QColor(230, 120, 20), QColor(40, 120, 220), QColor(40, 170, 90), QColor(170, 60, 190)]
+
+
+def series_colour(role: str, result_index: int) -> QColor:
+    if role in ("original", "truth"):
+        return REFERENCE_COLOUR
+    return RESULT_COLOURS[result_index % len(RESULT_COLOURS)]
+
+
+class HistogramPlot(QWidget):
+    """Line plot of histograms over ``[lo, hi]``; the reference is drawn filled, results as lines."""
+
+    def __init__(self, title: str, lo: float, hi: float, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.title, self.lo, self.hi = title, lo, hi
+        self._series: list[tuple[str, np.ndarray, QColor, bool]] = []
+        self._note = ""
+        self.setMinimumHeight(90)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+
+    def set_series(self, series: list[tuple[str, np.ndarray, QColor, bool]], note: str = "") -> None:
+        """``(label, histogram, colour, filled)`` each; histograms are drawn as given (normalised by the core)."""
+        self._series = [(lab, np.asarray(h, dtype=np.float64), c, f) for lab, h, c, f in series]
+        self._note = note
+        self.update()
+
+    def series(self) -> list[tuple[str, np.ndarray, QColor, bool]]:
+        return list(self._series)
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        return QSize(300, 120)
+
+    def paintEvent(self, event) -> None:  # noqa: N802, ANN001
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        pal = self.palette()
+        text = pal.color(QPalette.ColorRole.WindowText)
+        fm = p.fontMetrics()
+        top = fm.height() + 4
+        bottom = fm.height() + 4
+        left, right = 6, 6
+        plot = QRectF(left, top, max(self.width() - left - right, 10), max(self.height() - top - bottom, 10))
+        p.fillRect(plot, pal.color(QPalette.ColorRole.Base))
+        p.setPen(text)
+        p.drawText(QRectF(left, 0, plot.width(), top), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                   self.title)
+        if self._note:
+            p.drawText(QRectF(left, 0, plot.width(), top),
+                       Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, self._note)
+        # x ticks: the ends and zero (a/b) or the middle (L)
+        grid = QColor(text)
+        grid.setAlpha(50)
+        ticks = [self.lo, 0.0, self.hi] if self.lo < 0 < self.hi else [self.lo, (self.lo + self.hi) / 2, self.hi]
+        for t in ticks:
+            x = plot.left() + (t - self.lo) / (self.hi - self.lo) * plot.width()
+            p.setPen(QPen(grid, 1))
+            p.drawLine(QPointF(x, plot.top()), QPointF(x, plot.bottom()))
+            p.setPen(text)
+            label = f"{t:g}"
+            w = fm.horizontalAdvance(label)
+            tx = min(max(x - w / 2, plot.left()), plot.right() - w)
+            p.drawText(QPointF(tx, plot.bottom() + fm.ascent() + 2), label)
+        p.setPen(QPen(grid, 1))
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        p.drawRect(plot)
+        if not self._series:
+            p.setPen(text)
+            p.drawText(plot, Qt.AlignmentFlag.AlignCenter, "no data yet")
+            return
+        # A shared y scale so heights compare across series; the top is the tallest bin (with a little air).
+        ymax = max((float(h.max()) for _, h, _, _ in self._series if h.size), default=0.0)
+        if ymax <= 0:
+            ymax = 1.0
+        ymax *= 1.05
+        for _, h, colour, filled in self._series:
+            if h.size == 0:
+                continue
+            n = h.size
+            xs = plot.left() + (np.arange(n) + 0.5) / n * plot.width()
+            ys = plot.bottom() - np.minimum(h / ymax, 1.0) * plot.height()
+            pts = [QPointF(float(x), float(y)) for x, y in zip(xs, ys)]
+            if filled:
+                path = QPainterPath()
+                path.moveTo(QPointF(pts[0].x(), plot.bottom()))
+                for pt in pts:
+                    path.lineTo(pt)
+                path.lineTo(QPointF(pts[-1].x(), plot.bottom()))
+                path.closeSubpath()
+                fill = QColor(colour)
+                fill.setAlpha(90)
+                p.setPen(Qt.PenStyle.NoPen)
+                p.setBrush(fill)
+                p.drawPath(path)
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.setPen(QPen(colour, 1.6))
+            p.drawPolyline(QPolygonF(pts))
+        p.end()
+
+
+def _fmt(v: float | None, digits: int = 3) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "–"
+    return f"{v:.{digits}f}"
+
+
+class HistogramPanel(QWidget):
+    """L / a / b plots plus a legend-and-numbers table for a :class:`~restorer.gui.jobs.HistogramSet`."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.table = QLabel()
+        self.table.setTextFormat(Qt.TextFormat.RichText)
+        self.table.setWordWrap(True)
+        self.table.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+        self.plot_L = HistogramPlot("L (lightness)", 0.0, 100.0)
+        self.plot_a = HistogramPlot("a (green − / red +)", -110.0, 110.0)
+        self.plot_b = HistogramPlot("b (blue − / yellow +)", -110.0, 110.0)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(6, 6, 6, 6)
+        lay.addWidget(self.table)
+        for plot in (self.plot_L, self.plot_a, self.plot_b):
+            lay.addWidget(plot, 1)
+        self.data: HistogramSet | None = None
+        self.set_data(None)
+
+    def set_message(self, text: str) -> None:
+        self.table.setText(f"<i>{html.escape(text)}</i>")
+
+    def set_data(self, data: HistogramSet | None) -> None:
+        """Show a computed set (None clears the panel)."""
+        self.data = data
+        if data is None or not data.series:
+            for plot in (self.plot_L, self.plot_a, self.plot_b):
+                plot.set_series([])
+            self.set_message("Histograms appear once a photo is colourised.")
+            return
+        L, a, b = [], [], []
+        rows = []
+        k = 0
+        for s in data.series:
+            colour = series_colour(s.role, k)
+            if s.role == "result":
+                k += 1
+            filled = s.role != "result"
+            L.append((s.label, s.L, colour, filled))
+            if s.a is not None and s.b is not None:
+                a.append((s.label, s.a, colour, filled))
+                b.append((s.label, s.b, colour, filled))
+            swatch = f"<span style='color:{colour.name()}; font-size:large'>■</span>"
+            name = html.escape(s.label)
+            if s.role == "original":
+                name += " <small>(gray: L only)</small>"
+            elif s.role == "truth":
+                name += " <small>(ground truth)</small>"
+            rows.append(f"<tr><td>{swatch} {name}</td><td align='right'>{_fmt(s.colourfulness, 1)}</td>"
+                        f"<td align='right'>{_fmt(s.js_a)}</td><td align='right'>{_fmt(s.js_b)}</td></tr>")
+        ref = html.escape(data.reference) if data.reference else "—"
+        head = ("<tr><th align='left'>series</th><th>colourful.</th><th>JS a</th><th>JS b</th></tr>")
+        foot = (f"<small>JS = Jensen–Shannon divergence of the a/b histograms vs {ref} "
+                f"(nats; 0 = same distribution, ln 2 ≈ 0.69 = disjoint). "
+                f"Colourfulness: Hasler &amp; Süsstrunk (0 = gray, ~33 moderate).</small>")
+        if data.reference is None:
+            foot = ("<small>JS divergence needs a reference: a colour photo as input (ground truth) or a second "
+                    "model in the Compare tab. Colourfulness: Hasler &amp; Süsstrunk (0 = gray).</small>")
+        self.table.setText(f"<table cellspacing='4'>{head}{''.join(rows)}</table>{foot}")
+        self.plot_L.set_series(L)
+        self.plot_a.set_series(a, "" if a else "no colour yet")
+        self.plot_b.set_series(b, "" if b else "no colour yet")

@@ -1,0 +1,924 @@
+"""Restorer's main window: open → preview → hints → compare → save, with every slow step on a worker.
+
+Colourising flow (one photo):
+
+1. Selecting a photo reads it on a worker (``read_image``) and shows the original.
+2. A fast preview is colourised at most 1280 px on the long side (``colorize(..., preview=True)``) and shown
+   scaled to the photo's size; the split slider etc. keep working while it runs.
+3. As soon as the preview is on screen, the **full-resolution** result is made in the background (same model,
+   same hints) and replaces the preview when ready; Save reuses it, or makes it on a worker if it is not ready.
+   Any change (model, hints, photo) cancels running work first. (Photos no larger than the preview size need
+   no second run: their preview *is* full resolution.)
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QSize, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import (
+    QAction,
+    QActionGroup,
+    QCloseEvent,
+    QColor,
+    QDragEnterEvent,
+    QDropEvent,
+    QIcon,
+    QKeySequence,
+    QUndoGroup,
+    QUndoStack,
+)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QTabWidget,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from restorer.gui import jobs
+from restorer.gui import settings as S
+from restorer.gui.banner import ErrorBanner
+from restorer.gui.compare import CompareView
+from restorer.gui.hints_tool import HintController, HintList
+from restorer.gui.histogram_widget import HistogramPanel
+from restorer.gui.qimage import numpy_to_qimage, pixel_rgb
+from restorer.gui.theme import THEMES, apply_theme
+from restorer.gui.thumbnails import ThumbnailStrip
+from restorer.gui.viewer import PhotoViewer
+from restorer.gui.workers import Worker, cancel_all, pool, wait_all
+
+HINT_DEBOUNCE_MS = 150
+HIST_DEBOUNCE_MS = 200
+IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.tif *.tiff *.bmp *.webp);;All files (*)"
+
+
+@dataclass
+class PhotoDoc:
+    """Everything the window knows about one loaded photo."""
+
+    path: Path
+    hints: HintList
+    undo: QUndoStack
+    image: Any = None  # LoadedImage, kept only for the current and the previous photo
+    display: Any = None  # QImage of the original
+    error: str | None = None
+    previews: dict[tuple[str, tuple], jobs.ColorizeResult] = field(default_factory=dict)
+    full: jobs.ColorizeResult | None = None  # full resolution, for the current model + hints only
+
+    def key(self, model: str) -> tuple[str, tuple]:
+        return (model, jobs.hints_key(self.hints.specs()))
+
+
+class MainWindow(QMainWindow):
+    """The app window. Signals exist so tests (and scripts) can wait on what the user would see."""
+
+    modelsReady = Signal()
+    photosAdded = Signal(list)
+    photoShown = Signal(object)
+    previewReady = Signal(object)  # ColorizeResult shown (preview)
+    fullReady = Signal(object)  # ColorizeResult shown (full resolution)
+    colorizeCancelled = Signal()
+    colorizeFailed = Signal(str)
+    histogramsReady = Signal(object)
+    saved = Signal(object)
+    saveFailed = Signal(str)
+    saveAllFinished = Signal(object)
+    errorShown = Signal(str, str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Restorer")
+        self.setAcceptDrops(True)
+        self.cache = jobs.ModelCache()
+        self.cards: list[Any] = []
+        self.docs: dict[Path, PhotoDoc] = {}
+        self.doc: PhotoDoc | None = None
+        self.hints_propagate = False
+        self.device_text = ""
+        self._gen = 0  # colourise generation: results of older generations are dropped
+        self._fg: list[Worker] = []  # workers shown in the progress bar (Cancel stops them)
+        self._recent: list[Path] = []
+        self._message_boxes: list[QMessageBox] = []
+        self.preview_worker: Worker | None = None
+        self.full_worker: Worker | None = None
+        self.histogram_worker: Worker | None = None
+        self.save_worker: Worker | None = None
+        self.last_histogram_inputs: list[tuple[str, Any, str]] = []
+        self._closing = False
+
+        self._build_widgets()
+        self._build_actions()
+        self._build_menus_and_toolbar()
+        self._restore_settings()
+        self._start_startup_job()
+
+    # ================================================================================================ UI build
+    def _build_widgets(self) -> None:
+        self.viewer = PhotoViewer()
+        self.compare = CompareView(self.cache)
+        self.compare.status.connect(lambda m: self.statusBar().showMessage(m, 5000))
+        self.compare.resultsChanged.connect(self._schedule_histograms)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.viewer, "Photo")
+        self.tabs.addTab(self.compare, "Compare models")
+        self.tabs.currentChanged.connect(self._on_tab_changed)
+        self.banner = ErrorBanner()
+        central = QWidget()
+        lay = QVBoxLayout(central)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(0)
+        lay.addWidget(self.banner)
+        lay.addWidget(self.tabs, 1)
+        self.setCentralWidget(central)
+
+        self.strip = ThumbnailStrip()
+        self.strip.photoSelected.connect(self.show_photo)
+        self.strip.thumbFailed.connect(self._on_thumb_failed)
+        self.strip_dock = QDockWidget("Photos", self)
+        self.strip_dock.setObjectName("photosDock")
+        self.strip_dock.setWidget(self.strip)
+        self.strip_dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                                    | QDockWidget.DockWidgetFeature.DockWidgetClosable)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.strip_dock)
+
+        self.histograms = HistogramPanel()
+        self.hist_dock = QDockWidget("Histograms", self)
+        self.hist_dock.setObjectName("histogramsDock")
+        self.hist_dock.setWidget(self.histograms)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.hist_dock)
+        self.hist_dock.visibilityChanged.connect(lambda vis: vis and self._schedule_histograms())
+        self.resizeDocks([self.hist_dock], [330], Qt.Orientation.Horizontal)
+
+        self.hint_controller = HintController(self.viewer.primary, self)
+        self.hint_controller.sample = self._sample_result_colour
+        self.hint_controller.hintsChanged.connect(self._on_hints_changed)
+        self.undo_group = QUndoGroup(self)
+
+        self.model_combo = QComboBox()
+        self.model_combo.setMinimumContentsLength(16)
+        self.model_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.model_combo.setToolTip("Colourisation model")
+        self.model_combo.currentIndexChanged.connect(self._on_model_changed)
+
+        sb = self.statusBar()
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setMaximumWidth(220)
+        self.progress.setFormat("%p %")
+        self.progress.hide()
+        self.progress_label = QLabel()
+        self.progress_label.hide()
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Stop the running colourisation or save (Esc)")
+        self.cancel_button.clicked.connect(self.cancel_work)
+        self.cancel_button.hide()
+        self.timing_label = QLabel()
+        self.device_label = QLabel("Device: …")
+        sb.addPermanentWidget(self.progress_label)
+        sb.addPermanentWidget(self.progress)
+        sb.addPermanentWidget(self.cancel_button)
+        sb.addPermanentWidget(self.timing_label)
+        sb.addPermanentWidget(self.device_label)
+
+        self._preview_timer = QTimer(self)
+        self._preview_timer.setSingleShot(True)
+        self._preview_timer.setInterval(HINT_DEBOUNCE_MS)
+        self._preview_timer.timeout.connect(self.colourise_now)
+        self._hist_timer = QTimer(self)
+        self._hist_timer.setSingleShot(True)
+        self._hist_timer.setInterval(HIST_DEBOUNCE_MS)
+        self._hist_timer.timeout.connect(self._run_histograms)
+
+    def _action(self, text: str, slot, shortcut: QKeySequence | str | list | None = None, tip: str = "",
+                checkable: bool = False) -> QAction:
+        a = QAction(text, self)
+        if shortcut is not None:
+            if isinstance(shortcut, list):
+                a.setShortcuts(shortcut)
+            else:
+                a.setShortcut(QKeySequence(shortcut))
+        if tip:
+            a.setStatusTip(tip)
+            a.setToolTip(f"{tip} ({a.shortcut().toString(QKeySequence.SequenceFormat.NativeText)})"
+                         if a.shortcut().toString() else tip)
+        a.setCheckable(checkable)
+        if checkable:
+            a.toggled.connect(slot)
+        else:
+            a.triggered.connect(lambda _=False: slot())
+        self.addAction(a)  # shortcuts work even when the menu bar is hidden
+        return a
+
+    def _build_actions(self) -> None:
+        SK = QKeySequence.StandardKey
+        self.act_open = self._action("&Open photos…", self.open_dialog, SK.Open, "Open photo files")
+        self.act_open_folder = self._action("Open &folder…", self.open_folder_dialog, "Ctrl+Shift+O",
+                                            "Open every photo in a folder and its subfolders")
+        self.act_save = self._action("&Save colour version…", self.save_current, SK.Save,
+                                     "Save the current photo in colour at full resolution")
+        self.act_save_all = self._action("Save &all…", self.save_all, "Ctrl+Shift+S",
+                                         "Colourise every loaded photo at full resolution into a folder")
+        self.act_quit = self._action("&Quit", self.close, SK.Quit)
+        self.act_colourise = self._action("&Colourise again", lambda: self.colourise_now(), "Ctrl+R",
+                                          "Run the model on the current photo again")
+        self.act_cancel = self._action("Cancel", self.cancel_work, "Esc", "Stop the running work")
+        self.act_fit = self._action("&Fit to window", self.viewer.fit, "Ctrl+0", "Show the whole photo")
+        self.act_100 = self._action("&Actual size (100 %)", self.viewer.actual_size, "Ctrl+1",
+                                    "One photo pixel per screen pixel")
+        self.act_zoom_in = self._action("Zoom &in", self.viewer.zoom_in, [QKeySequence(SK.ZoomIn),
+                                                                         QKeySequence("Ctrl+=")], "Zoom in")
+        self.act_zoom_out = self._action("Zoom &out", self.viewer.zoom_out, SK.ZoomOut, "Zoom out")
+        self.act_compare = self._action("&Compare models", self.toggle_compare, "Ctrl+K",
+                                        "Compare 2-4 models on this photo")
+        self.act_original = self._action("Show &original", self.viewer.show_original, "T",
+                                         "Flip between the original and the colour version", checkable=True)
+        self.act_hints = self._action("&Hint tool", self._on_hint_tool, "H",
+                                      "Click the photo to tell the model a colour", checkable=True)
+        self.act_hints.setEnabled(False)
+        self.act_clear_hints = self._action("Clear hints", self.clear_hints, None, "Remove every hint")
+        self.act_undo = self.undo_group.createUndoAction(self, "&Undo")
+        self.act_undo.setShortcut(SK.Undo)
+        self.act_redo = self.undo_group.createRedoAction(self, "&Redo")
+        self.act_redo.setShortcuts([QKeySequence(SK.Redo), QKeySequence("Ctrl+Shift+Z")])
+        self.addAction(self.act_undo)
+        self.addAction(self.act_redo)
+
+        self.mode_group = QActionGroup(self)
+        self.mode_actions: dict[str, QAction] = {}
+        for mode, text, key in (("split", "&Split slider", "Ctrl+2"), ("side", "Side &by side", "Ctrl+3"),
+                                ("toggle", "&Toggle", "Ctrl+4")):
+            a = QAction(text, self, checkable=True)
+            a.setShortcut(QKeySequence(key))
+            a.setToolTip(f"{text.replace('&', '')} view ({key})")
+            a.triggered.connect(lambda _=False, m=mode: self.set_view_mode(m))
+            self.mode_group.addAction(a)
+            self.addAction(a)
+            self.mode_actions[mode] = a
+
+        self.theme_group = QActionGroup(self)
+        self.theme_actions: dict[str, QAction] = {}
+        for name in THEMES:
+            a = QAction(name.capitalize(), self, checkable=True)
+            a.triggered.connect(lambda _=False, n=name: self.set_theme(n))
+            self.theme_group.addAction(a)
+            self.theme_actions[name] = a
+
+    def _build_menus_and_toolbar(self) -> None:
+        mb = self.menuBar()
+        m = mb.addMenu("&File")
+        for a in (self.act_open, self.act_open_folder, None, self.act_save, self.act_save_all, None, self.act_quit):
+            m.addSeparator() if a is None else m.addAction(a)
+        m = mb.addMenu("&Edit")
+        for a in (self.act_undo, self.act_redo, None, self.act_hints, self.act_clear_hints):
+            m.addSeparator() if a is None else m.addAction(a)
+        m = mb.addMenu("&View")
+        for a in (self.act_fit, self.act_100, self.act_zoom_in, self.act_zoom_out, None):
+            m.addSeparator() if a is None else m.addAction(a)
+        for a in self.mode_actions.values():
+            m.addAction(a)
+        m.addAction(self.act_original)
+        m.addSeparator()
+        m.addAction(self.act_compare)
+        m.addAction(self.strip_dock.toggleViewAction())
+        m.addAction(self.hist_dock.toggleViewAction())
+        tm = m.addMenu("T&heme")
+        for a in self.theme_actions.values():
+            tm.addAction(a)
+        m = mb.addMenu("&Tools")
+        m.addAction(self.act_colourise)
+        m.addAction(self.act_cancel)
+        m = mb.addMenu("&Help")
+        m.addAction("&About Restorer", self.about)
+
+        tb = QToolBar("Main")
+        tb.setObjectName("mainToolbar")
+        tb.setIconSize(QSize(18, 18))
+        tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.addToolBar(tb)
+        tb.addAction(self.act_open)
+        tb.addAction(self.act_open_folder)
+        tb.addAction(self.act_save)
+        tb.addSeparator()
+        tb.addWidget(QLabel(" Model: "))
+        tb.addWidget(self.model_combo)
+        tb.addSeparator()
+        for a in self.mode_actions.values():
+            tb.addAction(a)
+        tb.addAction(self.act_original)
+        tb.addSeparator()
+        tb.addAction(self.act_hints)
+        tb.addAction(self.act_fit)
+        tb.addAction(self.act_compare)
+        for a, text in ((self.act_open, "Open"), (self.act_open_folder, "Open folder"), (self.act_save, "Save"),
+                        (self.act_fit, "Fit"), (self.act_compare, "Compare"), (self.act_hints, "Hints"),
+                        (self.act_original, "Original")):
+            a.setIconText(text)
+        for mode, text in (("split", "Split"), ("side", "Side by side"), ("toggle", "Toggle")):
+            self.mode_actions[mode].setIconText(text)
+
+    # ================================================================================================ settings
+    def _restore_settings(self) -> None:
+        st = S.settings()
+        geo = st.value(S.GEOMETRY)
+        if isinstance(geo, QByteArray) and not geo.isEmpty():
+            self.restoreGeometry(geo)
+        else:
+            self.resize(1400, 900)
+        state = st.value(S.STATE)
+        if isinstance(state, QByteArray) and not state.isEmpty():
+            self.restoreState(state)
+        self.set_theme(S.get_str(S.THEME, "system"), save=False)
+        mode = S.get_str(S.VIEW_MODE, "split")
+        self.set_view_mode(mode if mode in PhotoViewer.MODES else "split", save=False)
+
+    def _save_settings(self) -> None:
+        S.put(S.GEOMETRY, self.saveGeometry())
+        S.put(S.STATE, self.saveState())
+        S.put(S.VIEW_MODE, self.viewer.mode())
+        S.put(S.COMPARE_MODELS, self.compare.checked_models())
+        if self.current_model():
+            S.put(S.MODEL, self.current_model())
+
+    def set_theme(self, name: str, save: bool = True) -> None:
+        applied = apply_theme(name)
+        self.theme_actions[applied].setChecked(True)
+        if save:
+            S.put(S.THEME, applied)
+
+    def set_view_mode(self, mode: str, save: bool = True) -> None:
+        self.viewer.set_mode(mode)
+        self.mode_actions[mode].setChecked(True)
+        if save:
+            S.put(S.VIEW_MODE, mode)
+
+    # ================================================================================================ startup
+    def _start_startup_job(self) -> None:
+        w = Worker(jobs.startup_info, name="startup")
+        w.returned.connect(self._on_startup)
+        w.errored.connect(lambda e: self.show_error("Restorer could not start its engine", jobs.error_message(e)))
+        w.start(pool("io"))
+
+    def _on_startup(self, info: jobs.StartupInfo) -> None:
+        self.cards = list(info.models)
+        self.hints_propagate = info.hints_propagate
+        self.device_text = info.device
+        self.device_label.setText(f"Device: {info.device}")
+        wanted = S.get_str(S.MODEL)
+        self.model_combo.blockSignals(True)
+        self.model_combo.clear()
+        for c in self.cards:
+            self.model_combo.addItem(c.name, c.name)
+            idx = self.model_combo.count() - 1
+            self.model_combo.setItemData(idx, self._card_tooltip(c), Qt.ItemDataRole.ToolTipRole)
+        names = [c.name for c in self.cards]
+        if wanted in names:
+            self.model_combo.setCurrentIndex(names.index(wanted))
+        elif self.cards:
+            default = next((i for i, c in enumerate(self.cards) if getattr(c, "default", False)), 0)
+            self.model_combo.setCurrentIndex(default)
+            if wanted:
+                self.statusBar().showMessage(f"Model {wanted!r} is no longer installed; using {names[default]}.",
+                                             8000)
+        self.model_combo.blockSignals(False)
+        self.compare.set_models(self.cards, S.get_list(S.COMPARE_MODELS))
+        self._update_model_ui()
+        if not self.cards:
+            self.show_error("No colourisation models installed",
+                            "Restorer found no models in its resources folder or your model folder. "
+                            "Reinstall Restorer, or train one with `restorer train`.")
+        self.modelsReady.emit()
+        if self.doc is not None and self.doc.image is not None:
+            self.request_preview(immediate=True)
+
+    @staticmethod
+    def _card_tooltip(card: Any) -> str:
+        lines = [f"<b>{card.name}</b>"]
+        if getattr(card, "description", ""):
+            lines.append(card.description)
+        lines.append(f"working size {card.working_size} px · "
+                     f"{'trained with hints' if getattr(card, 'hints', False) else 'no hint training'}")
+        return "<br>".join(lines)
+
+    def current_model(self) -> str:
+        return self.model_combo.currentData() or ""
+
+    def current_card(self) -> Any:
+        name = self.current_model()
+        return next((c for c in self.cards if c.name == name), None)
+
+    def _update_model_ui(self) -> None:
+        card = self.current_card()
+        self.model_combo.setToolTip(self._card_tooltip(card) if card is not None else "No model")
+        # The hint tool is offered only when it does something: the model was trained with hints, or the engine
+        # spreads hints by propagation (it does, for every model).
+        card_hints = bool(getattr(card, "hints", False)) if card is not None else False
+        available = card is not None and (card_hints or self.hints_propagate)
+        self.act_hints.setVisible(available)
+        self.act_hints.setEnabled(available)
+        self.act_clear_hints.setEnabled(available)
+        if available:
+            how = ("the model reads hints directly and they are spread to similar areas" if card_hints
+                   else "this model was not trained with hints; they are spread to similar areas")
+            self.act_hints.setStatusTip(f"Click the photo to set a colour ({how})")
+            self.act_hints.setToolTip(f"Hint tool (H): click to set a colour; {how}")
+        elif self.act_hints.isChecked():
+            self.act_hints.setChecked(False)
+        self.act_colourise.setEnabled(card is not None)
+
+    def _on_model_changed(self, _index: int) -> None:
+        self._update_model_ui()
+        if self.current_model():
+            S.put(S.MODEL, self.current_model())
+        if self.doc is not None:
+            self.doc.full = None
+        self.request_preview(immediate=True)
+
+    # ================================================================================================ opening
+    def open_dialog(self) -> None:
+        files, _ = QFileDialog.getOpenFileNames(self, "Open photos", S.get_dir(S.LAST_OPEN_DIR), IMAGE_FILTER)
+        if files:
+            S.put(S.LAST_OPEN_DIR, str(Path(files[0]).parent))
+            self.open_paths(files)
+
+    def open_folder_dialog(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Open a folder of photos", S.get_dir(S.LAST_OPEN_DIR))
+        if folder:
+            S.put(S.LAST_OPEN_DIR, folder)
+            self.open_paths([folder])
+
+    def open_paths(self, paths: list[str | Path]) -> Worker | None:
+        """Add files and folders (recursively) to the strip; the folder scan runs on a worker."""
+        paths = [Path(p) for p in paths]
+        missing = [p for p in paths if not p.exists()]
+        for p in missing:
+            self.banner.add_problem("Some photos could not be opened", p, "file or folder not found")
+        paths = [p for p in paths if p.exists()]
+        if not paths:
+            return None
+        w = Worker(jobs.find_photos, paths, name="find photos")
+        w.returned.connect(lambda found, given=paths: self._on_found(given, found))
+        w.errored.connect(lambda e: self.show_error("Could not read the folder", jobs.error_message(e)))
+        w.start(pool("io"))
+        return w
+
+    def _on_found(self, given: list[Path], found: list[Path]) -> None:
+        if not found:
+            where = ", ".join(p.name for p in given)
+            self.show_error("No photos found", f"No supported images (JPEG, PNG, TIFF, BMP, WebP) in {where}.")
+            return
+        new = self.strip.add_paths(found)
+        for p in new:
+            stack = QUndoStack(self)
+            self.undo_group.addStack(stack)
+            self.docs[p.resolve()] = PhotoDoc(p, HintList(self), stack)
+        if self.strip.currentItem() is None and self.strip.count():
+            self.strip.setCurrentRow(0)
+        elif new and len(given) == 1 and given[0].is_file():
+            self.strip.select_path(new[0])
+        self.statusBar().showMessage(f"{len(new)} photo(s) added, {self.strip.count()} in total.", 5000)
+        self.photosAdded.emit(new)
+
+    def _on_thumb_failed(self, path: Path, reason: str) -> None:
+        doc = self.docs.get(Path(path).resolve())
+        if doc is not None:
+            doc.error = reason
+        self.banner.add_problem("Some photos could not be read", path, reason)
+
+    # -- drag and drop ----------------------------------------------------------------------------------------
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
+        if any(u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event) -> None:  # noqa: N802, ANN001
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+        paths = [QUrl(u).toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            event.acceptProposedAction()
+            self.open_paths(paths)
+        else:
+            event.ignore()
+
+    # ================================================================================================ showing
+    def show_photo(self, path: Path) -> None:
+        """Make ``path`` the current photo: read it (worker) if needed, show it, start its preview."""
+        doc = self.docs.get(Path(path).resolve())
+        if doc is None:
+            return
+        self._cancel_colourise()
+        self.doc = doc
+        self.undo_group.setActiveStack(doc.undo)
+        self.hint_controller.set_document(None, None)
+        if doc.image is not None:
+            self._display_doc(doc)
+            return
+        self.viewer.set_photo(None)
+        self.viewer.primary.set_placeholder(f"Opening {doc.path.name}…")
+        self.compare.set_photo(None)
+        w = Worker(jobs.read_for_display, doc.path, name="read photo")
+        w.returned.connect(lambda res, doc=doc: self._on_photo_read(doc, res))
+        w.errored.connect(lambda e, doc=doc: self._on_photo_failed(doc, e))
+        w.start(pool("io"))
+
+    def _on_photo_read(self, doc: PhotoDoc, res: tuple[Any, Any]) -> None:
+        doc.image, doc.display = res
+        doc.error = None
+        if doc is self.doc:
+            self._display_doc(doc)
+
+    def _on_photo_failed(self, doc: PhotoDoc, exc: BaseException) -> None:
+        doc.error = jobs.error_message(exc)
+        self.strip.mark_error(doc.path, doc.error)
+        if doc is self.doc:
+            self.viewer.primary.set_placeholder(f"{doc.path.name} could not be opened:\n{doc.error}")
+            self.show_error(f"Cannot open {doc.path.name}", doc.error)
+
+    def _display_doc(self, doc: PhotoDoc) -> None:
+        self._remember_recent(doc)
+        self.viewer.set_photo(doc.display)
+        was_color = bool(getattr(doc.image, "was_color", False))
+        self.viewer.primary.set_captions("Original (colour: ground truth)" if was_color else "Original", "Colour")
+        self.hint_controller.set_document(doc.hints, doc.undo)
+        self.compare.set_photo(doc.image)
+        self.setWindowTitle(f"{doc.path.name} — Restorer")
+        self.photoShown.emit(doc.path)
+        cached = doc.previews.get(doc.key(self.current_model()))
+        if cached is not None:
+            self._show_result(cached)
+            self._start_full(cached)
+        else:
+            self.request_preview(immediate=True)
+
+    def _remember_recent(self, doc: PhotoDoc) -> None:
+        """Keep decoded pixels for the current and previous photo only (a box of scans would not fit in RAM)."""
+        key = doc.path.resolve()
+        if key in self._recent:
+            self._recent.remove(key)
+        self._recent.append(key)
+        while len(self._recent) > 2:
+            old = self.docs.get(self._recent.pop(0))
+            if old is not None and old is not self.doc:
+                old.image = old.display = None
+                old.full = None
+
+    # ================================================================================================ colourise
+    def request_preview(self, immediate: bool = False) -> None:
+        """(Re)run the preview: debounced (hint edits arrive in bursts) unless ``immediate``."""
+        if immediate:
+            self._preview_timer.stop()
+            self.colourise_now()
+        else:
+            self._preview_timer.start()
+
+    def colourise_now(self) -> Worker | None:
+        """Cancel running colourisation and start a preview of the current photo; returns its worker."""
+        self._preview_timer.stop()
+        doc, model = self.doc, self.current_model()
+        if doc is None or doc.image is None or not model:
+            return None
+        self._cancel_colourise()
+        self._gen += 1
+        specs = doc.hints.specs()
+        w = Worker(jobs.colorize_photo, self.cache, model, doc.image.pixels, specs, preview=True,
+                   token=(self._gen, doc.path), make_qimage=True, name="preview")
+        self._connect_colourise(w, "Colourising…")
+        w.returned.connect(self._on_preview)
+        self.preview_worker = w
+        w.start(pool("compute"))
+        return w
+
+    def _connect_colourise(self, w: Worker, label: str) -> None:
+        w.progress.connect(self._on_progress)
+        w.cancelled.connect(lambda w=w: self._on_colourise_cancelled(w))
+        w.errored.connect(lambda e, w=w: self._on_colourise_error(w, e))
+        w.finished.connect(lambda w=w: self._fg_done(w))
+        self._fg_start(w, label)
+
+    def _on_preview(self, res: jobs.ColorizeResult) -> None:
+        gen, path = res.token
+        doc = self.docs.get(Path(path).resolve())
+        if doc is None:
+            return
+        doc.previews[(res.model_name, res.hints_key)] = res
+        if gen != self._gen or doc is not self.doc:
+            return
+        self._show_result(res)
+        self.previewReady.emit(res)
+        self._start_full(res)
+
+    def _start_full(self, preview: jobs.ColorizeResult) -> None:
+        """Make the full-resolution result in the background (skipped when the preview already is full size)."""
+        doc = self.doc
+        if doc is None or doc.image is None:
+            return
+        if doc.full is not None and (doc.full.model_name, doc.full.hints_key) == (preview.model_name,
+                                                                                 preview.hints_key):
+            self._show_result(doc.full)
+            return
+        if preview.pixels.shape == doc.image.pixels.shape:
+            doc.full = preview
+            self.fullReady.emit(preview)
+            return
+        specs = doc.hints.specs()
+        w = Worker(jobs.colorize_photo, self.cache, preview.model_name, doc.image.pixels, specs, preview=False,
+                   token=(self._gen, doc.path), make_qimage=True, name="full resolution")
+        self._connect_colourise(w, "Full resolution…")
+        w.returned.connect(self._on_full)
+        self.full_worker = w
+        w.start(pool("compute"))
+
+    def _on_full(self, res: jobs.ColorizeResult) -> None:
+        gen, path = res.token
+        doc = self.docs.get(Path(path).resolve())
+        if doc is None or gen != self._gen or doc is not self.doc:
+            return
+        doc.full = res
+        self._show_result(res)
+        self.fullReady.emit(res)
+
+    def _show_result(self, res: jobs.ColorizeResult) -> None:
+        image = res.display if res.display is not None else numpy_to_qimage(res.pixels)
+        kind = "preview" if res.preview and self.doc is not None and self.doc.image is not None and \
+            res.pixels.shape != self.doc.image.pixels.shape else "full resolution"
+        n = len(res.hints_key)
+        caption = f"{res.model_name} ({kind}{f', {n} hint' + ('s' if n != 1 else '') if n else ''})"
+        self.viewer.set_result(image, caption)
+        self.shown_result = res
+        t = f"{res.model_name}: {kind} {res.seconds:.2f} s"
+        if res.load_seconds > 0.05:
+            t += f" (+ model load {res.load_seconds:.1f} s)"
+        self.timing_label.setText(t)
+        self._schedule_histograms()
+
+    def displayed_result(self) -> jobs.ColorizeResult | None:
+        """The colour result now on screen for the current photo (None before the first run)."""
+        if self.viewer.result_pixmap() is None:
+            return None
+        return getattr(self, "shown_result", None)
+
+    def _on_colourise_cancelled(self, w: Worker) -> None:
+        if self._closing:
+            return
+        self.statusBar().showMessage("Colourisation cancelled.", 4000)
+        self.colorizeCancelled.emit()
+
+    def _on_colourise_error(self, w: Worker, exc: BaseException) -> None:
+        msg = jobs.error_message(exc)
+        self.colorizeFailed.emit(msg)
+        self.show_error("Colourisation failed", f"Model {self.current_model()!r}: {msg}")
+
+    def _cancel_colourise(self) -> None:
+        for w in (self.preview_worker, self.full_worker):
+            if w is not None and not w.done:
+                w.cancel()
+
+    def cancel_work(self) -> None:
+        """The Cancel button / Esc: stop colourising and saving (the photo list keeps loading)."""
+        self._preview_timer.stop()
+        for w in list(self._fg):
+            w.cancel()
+        self.compare.cancel()
+
+    # -- progress bar ------------------------------------------------------------------------------------------
+    def _fg_start(self, w: Worker, label: str) -> None:
+        self._fg.append(w)
+        self._fg_label = label
+        w.started.connect(lambda label=label: self._show_progress(label))
+
+    def _show_progress(self, label: str) -> None:
+        self.progress_label.setText(label)
+        self.progress.setValue(0)
+        for wid in (self.progress_label, self.progress, self.cancel_button):
+            wid.show()
+
+    def _on_progress(self, f: float) -> None:
+        self.progress.setValue(int(f * 1000))
+
+    def _fg_done(self, w: Worker) -> None:
+        if w in self._fg:
+            self._fg.remove(w)
+        if not any(not x.done for x in self._fg):
+            for wid in (self.progress_label, self.progress, self.cancel_button):
+                wid.hide()
+
+    def is_busy(self) -> bool:
+        return any(not w.done for w in self._fg)
+
+    # ================================================================================================ hints
+    def _on_hint_tool(self, on: bool) -> None:
+        self.hint_controller.set_active(on)
+        if on:
+            self.tabs.setCurrentWidget(self.viewer)
+            self.statusBar().showMessage("Hint tool: click the photo to set a colour; drag to move, right-click "
+                                         "to remove, Ctrl+Z to undo.", 6000)
+
+    def _sample_result_colour(self, fx: float, fy: float) -> QColor | None:
+        res = self.displayed_result()
+        if res is None:
+            return None
+        return pixel_rgb(res.pixels, fx, fy)
+
+    def _on_hints_changed(self) -> None:
+        if self.doc is not None:
+            self.doc.full = None
+        self.request_preview()  # debounced; the new run cancels the one in flight
+
+    def clear_hints(self) -> None:
+        doc = self.doc
+        if doc is None or not len(doc.hints):
+            return
+        doc.undo.beginMacro("Clear hints")
+        for i in reversed(range(len(doc.hints))):
+            self.hint_controller.remove(i)
+        doc.undo.endMacro()
+
+    # ================================================================================================ compare
+    def toggle_compare(self) -> None:
+        if self.tabs.currentWidget() is self.compare:
+            self.tabs.setCurrentWidget(self.viewer)
+        else:
+            self.tabs.setCurrentWidget(self.compare)
+
+    def _on_tab_changed(self, _i: int) -> None:
+        self._schedule_histograms()
+
+    # ================================================================================================ histograms
+    def _schedule_histograms(self) -> None:
+        if not self._closing:
+            self._hist_timer.start()
+
+    def histogram_inputs(self) -> list[tuple[str, Any, str]]:
+        """(label, pixels, role) for the histogram dock: the original (or ground truth) and each visible result."""
+        doc = self.doc
+        if doc is None or doc.image is None:
+            return []
+        was_color = bool(getattr(doc.image, "was_color", False))
+        items: list[tuple[str, Any, str]] = [("Ground truth" if was_color else "Original", doc.image.pixels,
+                                              "truth" if was_color else "original")]
+        if self.tabs.currentWidget() is self.compare and self.compare.results():
+            items += [(r.model_name, r.pixels, "result") for r in self.compare.results()]
+        else:
+            res = self.displayed_result()
+            if res is not None:
+                items.append((res.model_name, res.pixels, "result"))
+        return items
+
+    def _run_histograms(self) -> None:
+        if not self.hist_dock.isVisible():
+            return
+        items = self.histogram_inputs()
+        if len(items) < 2:
+            self.histograms.set_data(None)
+            return
+        if self.histogram_worker is not None and not self.histogram_worker.done:
+            self.histogram_worker.cancel()
+        self.last_histogram_inputs = items
+        w = Worker(jobs.compute_histograms, items, token=id(items), name="histograms")
+        w.returned.connect(self._on_histograms)
+        w.errored.connect(lambda e: self.histograms.set_message(f"Histograms failed: {jobs.error_message(e)}"))
+        self.histogram_worker = w
+        w.start(pool("io"))
+
+    def _on_histograms(self, data: jobs.HistogramSet) -> None:
+        if data.token != id(self.last_histogram_inputs):
+            return  # superseded by a newer computation
+        self.histograms.set_data(data)
+        self.histogramsReady.emit(data)
+
+    # ================================================================================================ saving
+    def save_current(self) -> Worker | None:
+        """Ask where to save the current photo's colour version (full resolution) and write it on a worker."""
+        doc = self.doc
+        if doc is None or doc.image is None:
+            self.show_error("Nothing to save", "Open a photo first.")
+            return None
+        model = self.current_model()
+        if not model:
+            self.show_error("No model", "No colourisation model is installed.")
+            return None
+        suggested = Path(S.get_dir(S.LAST_SAVE_DIR)) / jobs.suggested_name(doc.path)
+        out, _ = QFileDialog.getSaveFileName(self, "Save colour version", str(suggested), IMAGE_FILTER)
+        if not out:
+            return None
+        out_path = Path(out)
+        if out_path.resolve() in self.docs or out_path.resolve() == doc.path.resolve():
+            self.show_error("Will not overwrite an original",
+                            f"{out_path.name} is one of the photos you opened. Choose another name.")
+            return None
+        S.put(S.LAST_SAVE_DIR, str(out_path.parent))
+        full = doc.full.pixels if doc.full is not None and \
+            (doc.full.model_name, doc.full.hints_key) == doc.key(model) else None
+        # The file dialog has already asked the user to confirm replacing an existing (non-original) file.
+        w = Worker(jobs.save_photo, self.cache, doc.image, model, doc.hints.specs(), out_path, full,
+                   overwrite=out_path.exists(), name="save")
+        w.returned.connect(self._on_saved)
+        w.errored.connect(lambda e: self._on_save_error(out_path, e))
+        w.cancelled.connect(lambda: self.statusBar().showMessage("Save cancelled.", 4000))
+        w.progress.connect(self._on_progress)
+        w.finished.connect(lambda w=w: self._fg_done(w))
+        self._fg_start(w, "Saving…")
+        self.save_worker = w
+        w.start(pool("compute"))
+        return w
+
+    def _on_saved(self, path: Path) -> None:
+        self.statusBar().showMessage(f"Saved {path}", 8000)
+        self.saved.emit(path)
+
+    def _on_save_error(self, path: Path, exc: BaseException) -> None:
+        msg = jobs.error_message(exc)
+        self.saveFailed.emit(msg)
+        self.show_error(f"Could not save {path.name}", msg)
+
+    def save_all(self) -> Worker | None:
+        """Colourise every loaded photo at full resolution into a chosen folder (worker, progress, Cancel)."""
+        model = self.current_model()
+        if not self.docs or not model:
+            self.show_error("Nothing to save", "Open some photos first." if model else "No model is installed.")
+            return None
+        folder = QFileDialog.getExistingDirectory(self, "Save colour versions into", S.get_dir(S.LAST_SAVE_DIR))
+        if not folder:
+            return None
+        S.put(S.LAST_SAVE_DIR, folder)
+        items = []
+        for p in self.strip.paths():
+            doc = self.docs.get(Path(p).resolve())
+            if doc is not None and doc.error is None:
+                items.append((doc.path, doc.hints.specs()))
+        self._cancel_colourise()
+        w = Worker(jobs.save_all, self.cache, items, model, Path(folder), partial_ok=True, name="save all")
+        w.returned.connect(self._on_save_all_done)
+        w.errored.connect(lambda e: self.show_error("Save all failed", jobs.error_message(e)))
+        w.progress.connect(self._on_progress)
+        w.finished.connect(lambda w=w: self._fg_done(w))
+        self._fg_start(w, f"Saving {len(items)} photos…")
+        self.save_worker = w
+        w.start(pool("compute"))
+        return w
+
+    def _on_save_all_done(self, report: jobs.SaveAllReport) -> None:
+        n = len(report.written)
+        where = report.written[0].parent if report.written else ""
+        if report.cancelled:
+            self.statusBar().showMessage(f"Save all cancelled: {n} photo(s) written {where}", 10000)
+        else:
+            self.statusBar().showMessage(f"Saved {n} photo(s) to {where}", 10000)
+        if report.failed:
+            self.banner.show_problems(f"{len(report.failed)} photo(s) were not saved", report.failed)
+        self.saveAllFinished.emit(report)
+
+    # ================================================================================================ misc
+    def show_error(self, title: str, text: str) -> None:
+        """A clear, window-modal message that does not block the event loop (workers keep reporting)."""
+        self.errorShown.emit(title, text)
+        if self._closing:
+            return
+        box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, self)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.finished.connect(lambda _r, box=box: box in self._message_boxes and self._message_boxes.remove(box))
+        self._message_boxes.append(box)
+        box.open()
+
+    def about(self) -> None:
+        from restorer import __version__
+
+        QMessageBox.about(self, "About Restorer",
+                          f"<b>Restorer {__version__}</b><br>Brings colour back to old black-and-white photos."
+                          f"<br>Device: {self.device_text or 'unknown'}")
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        """Save settings, stop every worker and wait for them: no thread may outlive the window."""
+        self._closing = True
+        self._save_settings()
+        self._preview_timer.stop()
+        self._hist_timer.stop()
+        self.compare.cancel()
+        self.strip.cancel()
+        cancel_all()
+        t0 = time.monotonic()
+        wait_all(30_000)
+        if time.monotonic() - t0 > 1:
+            print(f"restorer: waited {time.monotonic() - t0:.1f} s for background work to stop")
+        for box in list(self._message_boxes):
+            box.close()
+        super().closeEvent(event)
+
+
+def app_icon() -> QIcon:
+    from restorer.core.paths import resources_dir
+
+    return QIcon(str(resources_dir() / "icons" / "restorer.svg"))

@@ -1,0 +1,21 @@
+"""Helpers shared by the GUI tests (a plain module: conftest files are not meant to be imported)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+
+def write_png(path: Path, pixels: np.ndarray) -> Path:
+    from PIL import Image
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(pixels).save(path)
+    return path
+
+
+def open_and_wait(qtbot, win, path: Path, timeout: int = 30_000):
+    """Open one photo and wait until it is on screen and its first preview has arrived."""
+    with qtbot.waitSignal(win.previewReady, timeout=timeout) as blocker:
+        win.open_paths([path])
+    return blocker.args[0]

@@ -1,0 +1,123 @@
+"""Colourising on a worker: round trip, cancel, model choice, responsiveness."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from guihelpers import open_and_wait
+from PySide6.QtCore import Qt
+
+from restorer.gui.qimage import qimage_to_numpy
+
+
+def _displayed(window) -> np.ndarray:
+    pm = window.viewer.result_pixmap()
+    assert pm is not None, "no colour result on screen"
+    return qimage_to_numpy(pm.toImage())
+
+
+def test_colourise_round_trip(qtbot, window, gray_png, gray_photo):
+    open_and_wait(qtbot, window, gray_png)
+    worker = window.colourise_now()
+    assert worker is not None
+    with qtbot.waitSignal(worker.finished, timeout=30_000):
+        pass
+    assert worker.error is None and not worker.was_cancelled
+    shown = _displayed(window)
+    assert shown.shape == gray_photo.shape
+    # the input is gray (R = G = B); the result must have chroma, i.e. differ from the input
+    assert not np.array_equal(shown, gray_photo)
+    assert np.abs(shown[..., 0].astype(int) - shown[..., 2].astype(int)).mean() > 2
+    res = window.displayed_result()
+    assert res.model_name == window.current_model()
+    assert "s" in window.timing_label.text() and res.model_name in window.timing_label.text()
+    assert window.device_label.text().startswith("Device: ")
+
+
+def _slow_colorize(monkeypatch, steps: int = 400, delay: float = 0.01):
+    """Replace the engine with a slow stand-in that polls cancel like the real one."""
+    import restorer.core.engine as engine
+
+    calls = {"n": 0, "cancelled": 0}
+
+    def slow(pixels, model, hints=None, *, progress=None, cancel=None, preview=False, **kw):
+        calls["n"] += 1
+        for i in range(steps):
+            if cancel is not None and cancel():
+                calls["cancelled"] += 1
+                raise engine.Cancelled()
+            time.sleep(delay)
+            if progress is not None:
+                progress((i + 1) / steps)
+        return pixels.copy()
+
+    monkeypatch.setattr(engine, "colorize", slow)
+    return calls
+
+
+def test_cancel_stops_the_run_and_shows_no_result(qtbot, window, gray_png, monkeypatch):
+    calls = _slow_colorize(monkeypatch)
+    window.open_paths([gray_png])
+    qtbot.waitUntil(lambda: window.doc is not None and window.doc.image is not None, timeout=20_000)
+    worker = window.colourise_now()
+    with qtbot.waitSignal(worker.started, timeout=20_000):
+        pass
+    qtbot.waitUntil(lambda: window.cancel_button.isVisible(), timeout=5_000)
+    # the window stays responsive while it runs: the split divider can be dragged
+    view = window.viewer.primary
+    view.set_split_fraction(0.3)
+    qtbot.wait(50)
+    assert abs(view.split_fraction() - 0.3) < 1e-9
+    assert not worker.done
+
+    with qtbot.waitSignals([worker.cancelled, window.colorizeCancelled], timeout=10_000):
+        qtbot.mouseClick(window.cancel_button, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(worker.finished, timeout=10_000, raising=False):
+        pass
+    assert worker.was_cancelled and worker.result is None
+    assert calls["cancelled"] >= 1
+    assert window.viewer.result_pixmap() is None
+    assert window.displayed_result() is None
+    qtbot.waitUntil(lambda: not window.cancel_button.isVisible(), timeout=5_000)
+
+
+def test_new_request_cancels_the_running_one(qtbot, window, gray_png, monkeypatch):
+    _slow_colorize(monkeypatch, steps=200)
+    window.open_paths([gray_png])
+    qtbot.waitUntil(lambda: window.doc is not None and window.doc.image is not None, timeout=20_000)
+    first = window.colourise_now()
+    with qtbot.waitSignal(first.started, timeout=20_000):
+        pass
+    second = window.colourise_now()
+    with qtbot.waitSignal(first.cancelled, timeout=10_000):
+        pass
+    second.cancel()
+    with qtbot.waitSignal(second.finished, timeout=10_000, raising=False):
+        pass
+
+
+def test_model_choice_changes_the_result(qtbot, window, gray_png):
+    first = open_and_wait(qtbot, window, gray_png)
+    other = 1 - window.model_combo.currentIndex()
+    with qtbot.waitSignal(window.previewReady, timeout=30_000) as blocker:
+        window.model_combo.setCurrentIndex(other)
+    second = blocker.args[0]
+    assert second.model_name != first.model_name
+    assert not np.array_equal(first.pixels, second.pixels)
+    # the card's description is the tooltip
+    tip = window.model_combo.itemData(other, Qt.ItemDataRole.ToolTipRole)
+    assert "untrained test network" in tip
+
+
+def test_engine_error_becomes_a_message(qtbot, window, gray_png, monkeypatch):
+    import restorer.core.engine as engine
+
+    def broken(*a, **k):
+        raise RuntimeError("out of memory (simulated)")
+
+    window.open_paths([gray_png])
+    qtbot.waitUntil(lambda: window.doc is not None and window.doc.image is not None, timeout=20_000)
+    monkeypatch.setattr(engine, "colorize", broken)
+    with qtbot.waitSignal(window.errorShown, timeout=20_000) as err:
+        window.colourise_now()
+    assert "out of memory" in err.args[1]

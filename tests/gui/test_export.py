@@ -1,0 +1,108 @@
+"""Save and Save all: exactly the expected new files, originals untouched, metadata via the core writer."""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+from guihelpers import open_and_wait, write_png
+from PySide6.QtWidgets import QFileDialog
+
+from restorer.core.imageio import read_image
+from restorer.gui import settings as S
+
+
+def _snapshot(folder):
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def test_save_writes_exactly_one_new_file(qtbot, window, gray_png, tmp_path, monkeypatch):
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    S.put(S.LAST_SAVE_DIR, str(out_dir))
+    src_before = _snapshot(gray_png.parent)
+    open_and_wait(qtbot, window, gray_png)
+    asked = {}
+
+    def fake_dialog(parent, caption, suggested, filt):
+        asked["suggested"] = suggested
+        return suggested, filt  # the user accepts the suggestion
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(fake_dialog))
+    with qtbot.waitSignal(window.saved, timeout=30_000) as blocker:
+        window.save_current()
+    written = blocker.args[0]
+    assert asked["suggested"] == str(out_dir / "photo_colour.png")
+    assert sorted(os.listdir(out_dir)) == ["photo_colour.png"]
+    assert written == out_dir / "photo_colour.png"
+    assert _snapshot(gray_png.parent) == src_before  # source folder listing and bytes unchanged
+    img = read_image(written)
+    assert img.pixels.shape == (96, 128, 3) and img.was_color
+    assert S.get_str(S.LAST_SAVE_DIR) == str(out_dir)
+
+
+def test_save_refuses_to_overwrite_the_original(qtbot, window, gray_png, monkeypatch):
+    before = gray_png.read_bytes()
+    open_and_wait(qtbot, window, gray_png)
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a: (str(gray_png), "")))
+    with qtbot.waitSignal(window.errorShown, timeout=10_000) as err:
+        assert window.save_current() is None
+    assert "original" in (err.args[0] + err.args[1]).lower()
+    assert gray_png.read_bytes() == before
+
+
+def test_save_all_colourises_every_photo(qtbot, window, tmp_path, gray_photo, monkeypatch):
+    src = tmp_path / "box"
+    a = write_png(src / "a.png", gray_photo)
+    write_png(src / "sub" / "b.png", gray_photo[:64, :80].copy())
+    before = {p: p.read_bytes() for p in src.rglob("*") if p.is_file()}
+    window.open_paths([src])
+    qtbot.waitUntil(lambda: window.strip.count() == 2, timeout=20_000)
+    out = tmp_path / "colour"
+    out.mkdir()
+    (out / "a_colour.png").write_bytes(b"already here")  # must be reported, not replaced
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", staticmethod(lambda *a, **k: str(out)))
+    with qtbot.waitSignal(window.saveAllFinished, timeout=60_000) as blocker:
+        window.save_all()
+    report = blocker.args[0]
+    assert [p.name for p in report.written] == ["b_colour.png"]
+    assert report.failed and report.failed[0][0] == a and "exists" in report.failed[0][1]
+    assert (out / "a_colour.png").read_bytes() == b"already here"
+    assert sorted(os.listdir(out)) == ["a_colour.png", "b_colour.png"]
+    assert {p: p.read_bytes() for p in src.rglob("*") if p.is_file()} == before
+    assert window.banner.isVisible() and "a.png" in window.banner.label.text()
+
+
+def test_save_all_can_be_cancelled(qtbot, window, tmp_path, gray_photo, monkeypatch):
+    import time
+
+    import restorer.core.engine as engine
+
+    src = tmp_path / "many"
+    for i in range(4):
+        write_png(src / f"p{i}.png", gray_photo)
+    window.open_paths([src])
+    qtbot.waitUntil(lambda: window.strip.count() == 4, timeout=20_000)
+    real = engine.colorize
+
+    def slow(pixels, model, hints=None, *, progress=None, cancel=None, preview=False, **kw):
+        for _ in range(100):
+            if cancel is not None and cancel():
+                raise engine.Cancelled()
+            time.sleep(0.01)
+        return real(pixels, model, hints, preview=preview)
+
+    monkeypatch.setattr(engine, "colorize", slow)
+    out = tmp_path / "out"
+    out.mkdir()
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", staticmethod(lambda *a, **k: str(out)))
+    with qtbot.waitSignal(window.saveAllFinished, timeout=60_000) as blocker:
+        w = window.save_all()
+        qtbot.waitUntil(lambda: window.cancel_button.isVisible(), timeout=10_000)
+        qtbot.wait(300)
+        window.cancel_work()
+    report = blocker.args[0]
+    assert report.cancelled
+    assert len(report.written) < 4
+    assert sorted(os.listdir(out)) == sorted(p.name for p in report.written)  # no half-written files
+    assert w.done or True
