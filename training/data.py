@@ -64,7 +64,7 @@ def load_folder(folder: str | Path, max_short: int = 256, limit: int | None = No
     if progress:
         from tqdm import tqdm
 
-        it = tqdm(paths, desc=f"reading {Path(folder).name}", unit="img", leave=False)
+        it = tqdm(paths, desc=f"reading {Path(folder).name}", unit="img", leave=False, disable=None)
     for p in it:
         try:
             img = read_image(p)

@@ -306,7 +306,11 @@ class Trainer:
         last_ckpt = last_val = time.time()
         window_t, window_n = time.time(), 0
         avg: dict[str, float] = {}
-        bar = tqdm(total=int(budget), initial=int(min(self.elapsed, budget)), unit="s", desc=cfg.name)
+        import sys
+
+        # In a log file (nohup) a bar redrawn every step would bury the validation lines.
+        bar = tqdm(total=int(budget), initial=int(min(self.elapsed, budget)), unit="s", desc=cfg.name,
+                   mininterval=1 if sys.stderr.isatty() else 60)
         metrics: dict[str, float] = {}
         it = iter(self.loader)
         try:

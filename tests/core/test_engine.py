@@ -1,0 +1,95 @@
+"""The engine's promises: luminance untouched, strips equal whole-image, hints honoured, cancel works."""
+import numpy as np
+import pytest
+
+import restorer.core.engine as engine
+from restorer.core.color import luminance, rgb_to_lab, to_float
+from restorer.core.hints import Hint
+from restorer.core.models import load_model
+
+
+@pytest.fixture
+def model(tiny_model_dir):
+    return load_model("tiny-test", device="cpu")
+
+
+def _photo(h=300, w=420, seed=0):
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:h, 0:w].astype(np.float32)
+    g = 90 + 80 * np.sin(x / 23) * np.cos(y / 31) + rng.normal(0, 6, (h, w))
+    g[h // 3: h // 2, w // 4: w // 2] = 230  # a bright block with hard edges
+    g = np.clip(g, 0, 255).astype(np.uint8)
+    return np.repeat(g[..., None], 3, axis=2)
+
+
+def test_output_shape_dtype_and_colour(model):
+    src = _photo()
+    out = engine.colorize(src, model)
+    assert out.shape == src.shape and out.dtype == np.uint8
+    chroma = np.hypot(*rgb_to_lab(to_float(out))[..., 1:].transpose(2, 0, 1))
+    assert chroma.mean() > 5  # the test net has a known tint: the result is not gray
+
+
+def test_luminance_is_preserved(model):
+    src = _photo()
+    out = engine.colorize(src, model)
+    dl = np.abs(luminance(out) - luminance(src))
+    # Only 8-bit rounding moves L where the colour fits the sRGB gamut; clipped pixels may move more.
+    in_gamut = np.all((out > 0) & (out < 255), axis=2)
+    assert in_gamut.mean() > 0.5
+    assert np.median(dl) < 0.5 and dl[in_gamut].max() < 1.0
+
+
+def test_strips_equal_whole_image(model, monkeypatch):
+    src = _photo(333, 257)
+    whole = engine.colorize(src, model)
+    monkeypatch.setattr(engine, "STRIP_PIXELS", 257 * 7)  # 7-row strips, odd on purpose
+    strips = engine.colorize(src, model)
+    assert np.abs(whole.astype(int) - strips.astype(int)).max() <= 1
+
+
+def test_sixteen_bit_in_sixteen_bit_out(model):
+    src = _photo().astype(np.uint16) * 257
+    out = engine.colorize(src, model)
+    assert out.dtype == np.uint16 and out.shape == src.shape
+    assert len(np.unique(out)) > 256  # real 16-bit values, not 8-bit upscaled
+
+
+def test_preview_is_small_and_fast_path(model):
+    src = _photo(900, 1500)
+    prev = engine.colorize(src, model, preview=True, preview_long_side=400)
+    assert max(prev.shape[:2]) == 400 and prev.shape[2] == 3
+
+
+def test_working_grid_multiples_of_32():
+    for h, w in [(100, 100), (1200, 1600), (4000, 6000), (50, 3000)]:
+        th, tw = engine.working_grid(h, w, 256)
+        assert th % 32 == 0 and tw % 32 == 0
+        assert max(th, tw) <= 256 * 3 + 32
+
+
+def test_hint_is_honoured_at_its_location(model):
+    src = _photo()
+    navy = Hint.from_rgb(0.8, 0.8, (0.1, 0.15, 0.5), radius=0.02)
+    out = engine.colorize(src, model, hints=[navy])
+    lab = rgb_to_lab(to_float(out))
+    y, x = int(0.8 * src.shape[0]), int(0.8 * src.shape[1])
+    got = lab[y - 2:y + 3, x - 2:x + 3, 1:].reshape(-1, 2).mean(0)
+    base = rgb_to_lab(to_float(engine.colorize(src, model)))[y - 2:y + 3, x - 2:x + 3, 1:].reshape(-1, 2).mean(0)
+    want = np.array(navy.ab)
+    assert np.linalg.norm(got - want) < 0.5 * np.linalg.norm(base - want)
+
+
+def test_cancel_raises_and_progress_reaches_one(model):
+    calls = []
+    engine.colorize(_photo(), model, progress=calls.append)
+    assert calls and calls[-1] == pytest.approx(1.0) and all(a <= b for a, b in zip(calls, calls[1:]))
+    with pytest.raises(engine.Cancelled):
+        engine.colorize(_photo(), model, cancel=lambda: True)
+
+
+def test_already_tinted_scan_keeps_its_lightness(model):
+    sepia = _photo().astype(np.float32)
+    sepia = np.clip(sepia * np.array([1.0, 0.85, 0.65]), 0, 255).astype(np.uint8)
+    out = engine.colorize(sepia, model)
+    assert np.median(np.abs(luminance(out) - luminance(sepia))) < 0.5

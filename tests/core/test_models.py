@@ -1,0 +1,91 @@
+"""Registry and model files: cards round-trip, weights load without code, bad files give clear errors."""
+import json
+
+import pytest
+import torch
+
+from restorer.core import models
+from restorer.core.models import ModelCard, ModelError, list_models, load_model, resolve, save_model
+from restorer.nets import create_arch, list_archs
+
+
+def test_all_architectures_build_and_run():
+    for name in list_archs():
+        kwargs = {"pretrained": False} if name in ("effnet_unet", "vgg16_unet") else {"base": 8, "depth": 2}
+        net = create_arch(name, in_channels=4, **kwargs).eval()
+        with torch.no_grad():
+            y = net(torch.zeros(1, 4, 64, 96))
+        assert y.shape == (1, 2, 64, 96) and y.abs().max() <= 1
+
+
+def test_unknown_architecture_lists_known():
+    with pytest.raises(KeyError, match="unet"):
+        create_arch("nope")
+
+
+def test_list_and_resolve(tiny_model_dir):
+    names = [c.name for c in list_models()]
+    assert "tiny-test" in names and "tiny-test-2" in names
+    assert resolve("tiny-test").arch == "unet"
+    with pytest.raises(ModelError, match="available"):
+        resolve("does-not-exist")
+
+
+def test_save_load_round_trip_is_exact(tiny_model_dir, tmp_path):
+    m = load_model("tiny-test", device="cpu")
+    x = torch.rand(1, 1, 64, 64) * 100
+    y1 = m(x)
+    card = ModelCard.from_json(m.card.to_json())
+    card.name = "copy"
+    save_model(m.net, card, tmp_path)
+    m2 = load_model(resolve(card) if False else ModelCard.from_json((tmp_path / "copy.json").read_text(),
+                                                                     path=tmp_path / "copy.json"), device="cpu")
+    assert torch.allclose(y1, m2(x), atol=1e-4)
+
+
+def test_weights_file_is_safetensors_not_pickle(tiny_model_dir):
+    data = (tiny_model_dir / "tiny-test.safetensors").read_bytes()
+    header_len = int.from_bytes(data[:8], "little")
+    json.loads(data[8:8 + header_len])  # a safetensors header is plain JSON: nothing executable
+
+
+def test_corrupt_weights_give_model_error(tiny_model_dir):
+    (tiny_model_dir / "tiny-test.safetensors").write_bytes(b"garbage" * 10)
+    with pytest.raises(ModelError, match="tiny-test"):
+        load_model("tiny-test", device="cpu")
+
+
+def test_mismatched_weights_give_model_error(tiny_model_dir):
+    card = json.loads((tiny_model_dir / "tiny-test.json").read_text())
+    card["arch_kwargs"]["base"] = 16
+    (tiny_model_dir / "tiny-test.json").write_text(json.dumps(card))
+    with pytest.raises(ModelError, match="do not fit|shape"):
+        load_model("tiny-test", device="cpu")
+
+
+def test_frozen_backbone_is_not_stored_twice(tmp_path):
+    net = create_arch("effnet_unet", in_channels=4, pretrained=True)
+    net.freeze_backbone()
+    card = ModelCard(name="eff", arch="effnet_unet", backbone=models.backbone_entry(net))
+    save_model(net, card, tmp_path)
+    from safetensors.torch import load_file
+
+    stored = load_file(str(tmp_path / "eff.safetensors"))
+    assert not any(k.startswith("encoder._conv_stem") for k in stored)
+    assert any(k.startswith("encoder._blocks.15") for k in stored)  # trained part is stored
+    loaded = models.load_network(ModelCard.from_json((tmp_path / "eff.json").read_text(), path=tmp_path / "eff.json"))
+    x = torch.rand(1, 4, 64, 64)
+    net.eval(), loaded.eval()
+    with torch.no_grad():
+        assert torch.allclose(net(x), loaded(x), atol=2e-2)  # fp16 storage
+
+
+def test_models_cli_lists_cards(tiny_model_dir, capsys):
+    from restorer.cli import main
+
+    assert main(["models"]) == 0
+    out = capsys.readouterr().out
+    assert "tiny-test" in out and "unet" in out
+    assert main(["models", "--json"]) == 0
+    cards = json.loads(capsys.readouterr().out)
+    assert any(c["name"] == "tiny-test" and c["working_size"] == 64 for c in cards)
