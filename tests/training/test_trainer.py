@@ -1,0 +1,133 @@
+"""The trainer on tiny generated data: learns, resumes exactly, exports into the registry, simulates hints."""
+import json
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from training.data import augment, load_folder
+from training.hints import simulate_hints
+from training.loop import TrainConfig, Trainer
+
+
+@pytest.fixture
+def colour_folder(tmp_path):
+    """12 small colour photos (sky over grass with a red object) plus a gray and a broken file."""
+    rng = np.random.default_rng(0)
+    d = tmp_path / "photos" / "sub"
+    d.mkdir(parents=True)
+    for i in range(12):
+        img = np.zeros((72, 96, 3), np.uint8)
+        horizon = 30 + i
+        img[:horizon] = (90 + 5 * i, 150, 230)  # sky
+        img[horizon:] = (60, 150 + 3 * i, 50)  # grass
+        img[40:60, 20 + i:40 + i] = (200, 30, 30)  # a red thing
+        img = np.clip(img + rng.normal(0, 4, img.shape), 0, 255).astype(np.uint8)
+        Image.fromarray(img).save(d / f"p{i:02d}.jpg", quality=95)
+    Image.fromarray(np.full((40, 40), 128, np.uint8)).save(d / "gray.png")
+    (d / "broken.jpg").write_bytes(b"not a jpeg")
+    return tmp_path / "photos"
+
+
+def _cfg(folder, tmp_path, **kw):
+    base = dict(data=str(folder), name="tiny-trained", minutes=0.2, arch="unet",
+                arch_kwargs={"base": 8, "depth": 2}, size=64, batch=4, lr=3e-3, perc_weight=0.0,
+                adv_weight=0.01, gan_fraction=0.5, run_dir=str(tmp_path / "run"), out_dir=str(tmp_path / "models"),
+                val_count=4, val_size=64, working_size=64, threads=1)
+    base.update(kw)
+    return TrainConfig(**base)
+
+
+def test_folder_scan_skips_gray_and_broken(colour_folder):
+    images, paths, report = load_folder(colour_folder, progress=False)
+    assert report.used == 12 and report.gray == 1 and len(report.broken) == 1
+    assert all(im.dtype == np.uint8 and im.shape[2] == 3 for im in images)
+
+
+def test_augment_shapes_and_variety():
+    rgb = (np.random.default_rng(1).random((80, 120, 3)) * 255).astype(np.uint8)
+    crops = [augment(rgb, 48, np.random.default_rng(i)) for i in range(5)]
+    assert all(c.shape == (48, 48, 3) and c.dtype == np.uint8 for c in crops)
+    assert len({c.tobytes() for c in crops}) == 5
+
+
+def test_few_steps_reduce_the_loss(colour_folder, tmp_path):
+    torch.manual_seed(0)
+    t = Trainer(_cfg(colour_folder, tmp_path))
+    t.load_data()
+    batch = next(iter(t.loader))
+    losses = [t.train_step(batch, adversarial=False)["l1"] for _ in range(40)]
+    assert np.mean(losses[-5:]) < 0.7 * np.mean(losses[:5])
+
+
+def test_perceptual_and_adversarial_terms_run(colour_folder, tmp_path):
+    t = Trainer(_cfg(colour_folder, tmp_path, perc_weight=0.02))
+    t.load_data()
+    out = t.train_step(next(iter(t.loader)), adversarial=True)
+    assert {"l1", "perc", "adv", "d"} <= set(out) and all(np.isfinite(v) for v in out.values())
+
+
+def test_resume_continues_at_saved_step_with_same_optimiser(colour_folder, tmp_path):
+    cfg = _cfg(colour_folder, tmp_path, minutes=0.05, export=False)
+    t1 = Trainer(cfg)
+    t1.run()
+    saved = torch.load(t1.ckpt_path, weights_only=True)
+    assert saved["step"] == t1.step > 0
+    t2 = Trainer(_cfg(colour_folder, tmp_path, minutes=0.05, export=False, resume=True))
+    assert t2.load_checkpoint()
+    assert t2.step == t1.step and t2.images_seen == t1.images_seen
+    s1, s2 = t1.opt_g.state_dict(), t2.opt_g.state_dict()
+    assert s1["state"].keys() == s2["state"].keys()
+    for k in s1["state"]:
+        assert torch.equal(s1["state"][k]["exp_avg"], s2["state"][k]["exp_avg"])
+        assert s1["state"][k]["step"] == s2["state"][k]["step"]
+    for a, b in zip(t1.net.state_dict().values(), t2.net.state_dict().values()):
+        assert torch.equal(a, b)
+    # Resuming with more budget trains on from the saved step rather than from zero.
+    t3 = Trainer(_cfg(colour_folder, tmp_path, minutes=0.1, export=False, resume=True))
+    t3.run()
+    assert t3.step > t1.step
+
+
+def test_export_registry_engine_round_trip(colour_folder, tmp_path, monkeypatch):
+    cfg = _cfg(colour_folder, tmp_path, minutes=0.05)
+    result = Trainer(cfg).run()
+    card = json.loads((tmp_path / "models" / "tiny-trained.json").read_text())
+    assert card["arch"] == "unet" and card["training"]["steps"] == result["steps"]
+    assert "psnr" in card["metrics"] and "colourfulness_ratio" in card["metrics"]
+    monkeypatch.setenv("RESTORER_USER_MODELS", str(tmp_path / "models"))
+    from restorer.core.engine import colorize
+    from restorer.core.models import list_models, load_model
+
+    assert "tiny-trained" in [c.name for c in list_models()]
+    m = load_model("tiny-trained", device="cpu")
+    gray = np.repeat(np.linspace(0, 255, 64 * 80, dtype=np.float32).reshape(64, 80, 1), 3, 2).astype(np.uint8)
+    out = colorize(gray, m)
+    assert out.shape == gray.shape and out.dtype == np.uint8
+
+
+def test_hint_simulation_statistics():
+    g = torch.Generator().manual_seed(0)
+    ab = torch.randn(400, 2, 48, 48) * 30
+    hint, mask = simulate_hints(ab, generator=g)
+    per_sample = mask.flatten(1).sum(1)
+    empty_share = (per_sample == 0).float().mean().item()
+    assert 0.4 < empty_share < 0.6  # p_none = 0.5
+    # Each patch carries the mean ground-truth ab of its own pixels: check isolated patches.
+    checked = 0
+    for i in range(ab.shape[0]):
+        m = mask[i, 0]
+        if m.sum() == 0:
+            continue
+        ys, xs = torch.nonzero(m, as_tuple=True)
+        h, w = ys.max() - ys.min() + 1, xs.max() - xs.min() + 1
+        if m.sum() == h * w and h == w:  # a single square patch
+            assert 1 <= h <= 9
+            patch = ab[i, :, ys.min():ys.max() + 1, xs.min():xs.max() + 1]
+            assert torch.allclose(hint[i, :, ys[0], xs[0]], patch.mean(dim=(1, 2)), atol=1e-4)
+            checked += 1
+    assert checked > 20
+    # Geometric(1/8) count: mean 8 points among samples that got hints (patch overlaps make pixels fewer).
+    with_hints = per_sample[per_sample > 0]
+    assert with_hints.numel() > 100 and with_hints.float().mean() > 8 * 4
