@@ -175,6 +175,7 @@ class Trainer:
         self.images_seen = 0
         self.elapsed = 0.0  # seconds of training, summed over resumed sessions
         self.history: list[dict[str, float]] = []
+        self.n_train = 0
 
     # -------------------------------------------------------------------------------------- setup
     def _build_net(self):
@@ -230,6 +231,7 @@ class Trainer:
             "step": self.step, "images_seen": self.images_seen, "elapsed": self.elapsed,
             "config": json.dumps(dataclasses.asdict(self.cfg)), "history": json.dumps(self.history),
             "torch_rng": torch.get_rng_state(),
+            "train_images": len(getattr(self, "train_images", [])) or self.n_train,
         }
         _atomic_torch_save(state, self.ckpt_path)
 
@@ -243,6 +245,7 @@ class Trainer:
         self.opt_d.load_state_dict(state["opt_d"])
         self.step, self.images_seen, self.elapsed = state["step"], state["images_seen"], state["elapsed"]
         self.history = json.loads(state["history"])
+        self.n_train = int(state.get("train_images", 0))
         torch.set_rng_state(state["torch_rng"])
         self.log(f"resumed {self.ckpt_path} at step {self.step} ({self.elapsed / 60:.1f} min trained)")
         return True
@@ -374,7 +377,7 @@ class Trainer:
 
         cfg = self.cfg
         net = self.net.eval()
-        n_train = len(self.train_images)
+        n_train = len(getattr(self, "train_images", [])) or self.n_train
         card = ModelCard(
             name=cfg.name, arch=cfg.arch, arch_kwargs=dict(cfg.arch_kwargs), working_size=cfg.working_size,
             in_channels=4, hints=True, default=cfg.default,
@@ -388,8 +391,8 @@ class Trainer:
                            "adversarial_share": cfg.gan_fraction},
                 "base": cfg.base, "device": str(self.device),
             },
-            metrics={**{k: round(v, 4) for k, v in metrics.items()},
-                     "val_images": len(self.val_rgb), "val_crop": cfg.val_size},
+            metrics={**{k: round(v, 4) for k, v in metrics.items() if isinstance(v, float)},
+                     "val_images": cfg.val_count, "val_crop": cfg.val_size},
             backbone=backbone_entry(net),
             created=time.strftime("%Y-%m-%dT%H:%M:%S"), restorer_version=__version__,
         )

@@ -38,11 +38,20 @@ def main() -> None:
     ap.add_argument("--resume", action="store_true")
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--limit", type=int, default=None, help="use at most N training photos (smoke tests)")
+    ap.add_argument("--export-only", action="store_true",
+                    help="export the run's last checkpoint with its last validation metrics, no training")
     a = ap.parse_args()
     cfg = TrainConfig(data=f"{SHARED}/train", val=f"{SHARED}/val", name=a.name, minutes=a.minutes,
                       run_dir=f"runs/{a.name}", out_dir=f"runs/{a.name}/export", resume=a.resume,
                       threads=a.threads, max_images_per_folder=a.limit, **RECIPES[a.name])
-    print(json.dumps(Trainer(cfg).run(), indent=2, default=str))
+    trainer = Trainer(cfg)
+    if a.export_only:
+        if not trainer.load_checkpoint() or not trainer.history:
+            raise SystemExit(f"no checkpoint with a validation in {cfg.run_dir}")
+        last = {k: v for k, v in trainer.history[-1].items() if k not in ("step", "minutes")}
+        print(trainer.export(last))
+        return
+    print(json.dumps(trainer.run(), indent=2, default=str))
 
 
 if __name__ == "__main__":
