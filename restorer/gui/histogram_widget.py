@@ -1,7 +1,7 @@
 """Histograms of L, a and b drawn with QPainter (no plotting library in the GUI).
 
 :class:`HistogramPlot` draws any number of same-length histograms over one value range. :class:`HistogramPanel`
-is the dock's content: three plots (L, a, b), a legend and a table of colourfulness and Jensen-Shannon
+is the dock's content, :class:`HistogramDock` the dock that recomputes it (debounced, on a worker): three plots (L, a, b), a legend and a table of colourfulness and Jensen-Shannon
 divergences. It only draws; the numbers come from ``restorer.core.metrics`` via
 :func:`restorer.gui.jobs.compute_histograms` on a worker.
 """
@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import html
 import math
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPalette, QPen, QPolygonF
-from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDockWidget, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from restorer.gui import jobs
 from restorer.gui.jobs import HistogramSet
+from restorer.gui.workers import Worker, pool
 
 #: Series colours: the reference (original / ground truth) is neutral, results get distinct hues.
 REFERENCE_COLOUR = QColor(128, 128, 128)
@@ -173,10 +177,13 @@ class HistogramPanel(QWidget):
                 name += " <small>(gray: L only)</small>"
             elif s.role == "truth":
                 name += " <small>(ground truth)</small>"
+            elif data.reference == s.label:
+                name += " <small>(reference)</small>"
             rows.append(f"<tr><td>{swatch} {name}</td><td align='right'>{_fmt(s.colourfulness, 1)}</td>"
                         f"<td align='right'>{_fmt(s.js_a)}</td><td align='right'>{_fmt(s.js_b)}</td></tr>")
         ref = html.escape(data.reference) if data.reference else "—"
-        head = ("<tr><th align='left'>series</th><th>colourful.</th><th>JS a</th><th>JS b</th></tr>")
+        head = ("<tr><th align='left'>series</th><th align='right'>colourfulness</th>"
+                "<th align='right'>JS a</th><th align='right'>JS b</th></tr>")
         foot = (f"<small>JS = Jensen–Shannon divergence of the a/b histograms vs {ref} "
                 f"(nats; 0 = same distribution, ln 2 ≈ 0.69 = disjoint). "
                 f"Colourfulness: Hasler &amp; Süsstrunk (0 = gray, ~33 moderate).</small>")
@@ -187,3 +194,62 @@ class HistogramPanel(QWidget):
         self.plot_L.set_series(L)
         self.plot_a.set_series(a, "" if a else "no colour yet")
         self.plot_b.set_series(b, "" if b else "no colour yet")
+
+
+class HistogramDock(QDockWidget):
+    """The "Histograms" dock. ``schedule()`` after anything that changes the results; it recomputes (debounced,
+    on a worker, the previous computation cancelled) only while the dock is visible.
+
+    ``inputs()`` returns ``(label, pixels, role)`` items: see :func:`restorer.gui.jobs.compute_histograms`.
+    """
+
+    histogramsReady = Signal(object)
+    DEBOUNCE_MS = 200
+
+    def __init__(self, inputs: Callable[[], list[tuple[str, Any, str]]], parent: QWidget | None = None) -> None:
+        super().__init__("Histograms", parent)
+        self.setObjectName("histogramsDock")
+        self.inputs = inputs
+        self.panel = HistogramPanel()
+        self.setWidget(self.panel)
+        self.worker: Worker | None = None
+        self.last_inputs: list[tuple[str, Any, str]] = []
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(self.DEBOUNCE_MS)
+        self._timer.timeout.connect(self._run)
+        self.visibilityChanged.connect(lambda vis: vis and self.schedule())
+        self._stopped = False
+
+    def schedule(self) -> None:
+        if not self._stopped:
+            self._timer.start()
+
+    def stop(self) -> None:
+        """For closing: no new computation, the running one cancelled."""
+        self._stopped = True
+        self._timer.stop()
+        if self.worker is not None:
+            self.worker.cancel()
+
+    def _run(self) -> None:
+        if not self.isVisible():
+            return
+        items = self.inputs()
+        if len(items) < 2:
+            self.panel.set_data(None)
+            return
+        if self.worker is not None and not self.worker.done:
+            self.worker.cancel()
+        self.last_inputs = items
+        w = Worker(jobs.compute_histograms, items, token=id(items), name="histograms")
+        w.returned.connect(self._on_done)
+        w.errored.connect(lambda e: self.panel.set_message(f"Histograms failed: {jobs.error_message(e)}"))
+        self.worker = w
+        w.start(pool("io"))
+
+    def _on_done(self, data: HistogramSet) -> None:
+        if data.token != id(self.last_inputs):
+            return  # superseded by a newer computation
+        self.panel.set_data(data)
+        self.histogramsReady.emit(data)

@@ -37,8 +37,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
-    QProgressBar,
-    QPushButton,
     QTabWidget,
     QToolBar,
     QVBoxLayout,
@@ -49,17 +47,17 @@ from restorer.gui import jobs
 from restorer.gui import settings as S
 from restorer.gui.banner import ErrorBanner
 from restorer.gui.compare import CompareView
+from restorer.gui.export import IMAGE_FILTER, Exporter
 from restorer.gui.hints_tool import HintController, HintList
-from restorer.gui.histogram_widget import HistogramPanel
+from restorer.gui.histogram_widget import HistogramDock
 from restorer.gui.qimage import numpy_to_qimage, pixel_rgb
+from restorer.gui.status import WorkStatus
 from restorer.gui.theme import THEMES, apply_theme
 from restorer.gui.thumbnails import ThumbnailStrip
 from restorer.gui.viewer import PhotoViewer
 from restorer.gui.workers import Worker, cancel_all, pool, wait_all
 
 HINT_DEBOUNCE_MS = 150
-HIST_DEBOUNCE_MS = 200
-IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.tif *.tiff *.bmp *.webp);;All files (*)"
 
 
 @dataclass
@@ -106,14 +104,11 @@ class MainWindow(QMainWindow):
         self.hints_propagate = False
         self.device_text = ""
         self._gen = 0  # colourise generation: results of older generations are dropped
-        self._fg: list[Worker] = []  # workers shown in the progress bar (Cancel stops them)
         self._recent: list[Path] = []
         self._message_boxes: list[QMessageBox] = []
         self.preview_worker: Worker | None = None
         self.full_worker: Worker | None = None
-        self.histogram_worker: Worker | None = None
-        self.save_worker: Worker | None = None
-        self.last_histogram_inputs: list[tuple[str, Any, str]] = []
+        self.shown_result: jobs.ColorizeResult | None = None
         self._closing = False
 
         self._build_widgets()
@@ -127,7 +122,7 @@ class MainWindow(QMainWindow):
         self.viewer = PhotoViewer()
         self.compare = CompareView(self.cache)
         self.compare.status.connect(lambda m: self.statusBar().showMessage(m, 5000))
-        self.compare.resultsChanged.connect(self._schedule_histograms)
+        self.compare.resultsChanged.connect(lambda: self.hist_dock.schedule())
         self.tabs = QTabWidget()
         self.tabs.addTab(self.viewer, "Photo")
         self.tabs.addTab(self.compare, "Compare models")
@@ -151,12 +146,10 @@ class MainWindow(QMainWindow):
                                     | QDockWidget.DockWidgetFeature.DockWidgetClosable)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.strip_dock)
 
-        self.histograms = HistogramPanel()
-        self.hist_dock = QDockWidget("Histograms", self)
-        self.hist_dock.setObjectName("histogramsDock")
-        self.hist_dock.setWidget(self.histograms)
+        self.hist_dock = HistogramDock(self.histogram_inputs, self)
+        self.histograms = self.hist_dock.panel
+        self.hist_dock.histogramsReady.connect(self.histogramsReady)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.hist_dock)
-        self.hist_dock.visibilityChanged.connect(lambda vis: vis and self._schedule_histograms())
         self.resizeDocks([self.hist_dock], [330], Qt.Orientation.Horizontal)
 
         self.hint_controller = HintController(self.viewer.primary, self)
@@ -170,34 +163,19 @@ class MainWindow(QMainWindow):
         self.model_combo.setToolTip("Colourisation model")
         self.model_combo.currentIndexChanged.connect(self._on_model_changed)
 
-        sb = self.statusBar()
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 1000)
-        self.progress.setMaximumWidth(220)
-        self.progress.setFormat("%p %")
-        self.progress.hide()
-        self.progress_label = QLabel()
-        self.progress_label.hide()
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setToolTip("Stop the running colourisation or save (Esc)")
-        self.cancel_button.clicked.connect(self.cancel_work)
-        self.cancel_button.hide()
-        self.timing_label = QLabel()
-        self.device_label = QLabel("Device: …")
-        sb.addPermanentWidget(self.progress_label)
-        sb.addPermanentWidget(self.progress)
-        sb.addPermanentWidget(self.cancel_button)
-        sb.addPermanentWidget(self.timing_label)
-        sb.addPermanentWidget(self.device_label)
+        self.work = WorkStatus(self.statusBar())
+        # Short names for what tests and scripts look at.
+        self.progress, self.cancel_button = self.work.progress, self.work.cancel_button
+        self.timing_label, self.device_label = self.work.timing, self.work.device
+        self.exporter = Exporter(self)
+        self.exporter.saved.connect(self.saved)
+        self.exporter.saveFailed.connect(self.saveFailed)
+        self.exporter.saveAllFinished.connect(self.saveAllFinished)
 
         self._preview_timer = QTimer(self)
         self._preview_timer.setSingleShot(True)
         self._preview_timer.setInterval(HINT_DEBOUNCE_MS)
         self._preview_timer.timeout.connect(self.colourise_now)
-        self._hist_timer = QTimer(self)
-        self._hist_timer.setSingleShot(True)
-        self._hist_timer.setInterval(HIST_DEBOUNCE_MS)
-        self._hist_timer.timeout.connect(self._run_histograms)
 
     def _action(self, text: str, slot, shortcut: QKeySequence | str | list | None = None, tip: str = "",
                 checkable: bool = False) -> QAction:
@@ -224,9 +202,9 @@ class MainWindow(QMainWindow):
         self.act_open = self._action("&Open photos…", self.open_dialog, SK.Open, "Open photo files")
         self.act_open_folder = self._action("Open &folder…", self.open_folder_dialog, "Ctrl+Shift+O",
                                             "Open every photo in a folder and its subfolders")
-        self.act_save = self._action("&Save colour version…", self.save_current, SK.Save,
+        self.act_save = self._action("&Save colour version…", self.exporter.save_current, SK.Save,
                                      "Save the current photo in colour at full resolution")
-        self.act_save_all = self._action("Save &all…", self.save_all, "Ctrl+Shift+S",
+        self.act_save_all = self._action("Save &all…", self.exporter.save_all, "Ctrl+Shift+S",
                                          "Colourise every loaded photo at full resolution into a folder")
         self.act_quit = self._action("&Quit", self.close, SK.Quit)
         self.act_colourise = self._action("&Colourise again", lambda: self.colourise_now(), "Ctrl+R",
@@ -372,7 +350,7 @@ class MainWindow(QMainWindow):
         self.cards = list(info.models)
         self.hints_propagate = info.hints_propagate
         self.device_text = info.device
-        self.device_label.setText(f"Device: {info.device}")
+        self.work.set_device(info.device)
         wanted = S.get_str(S.MODEL)
         self.model_combo.blockSignals(True)
         self.model_combo.clear()
@@ -519,7 +497,7 @@ class MainWindow(QMainWindow):
         doc = self.docs.get(Path(path).resolve())
         if doc is None:
             return
-        self._cancel_colourise()
+        self.cancel_colourise()
         self.doc = doc
         self.undo_group.setActiveStack(doc.undo)
         self.hint_controller.set_document(None, None)
@@ -590,7 +568,7 @@ class MainWindow(QMainWindow):
         doc, model = self.doc, self.current_model()
         if doc is None or doc.image is None or not model:
             return None
-        self._cancel_colourise()
+        self.cancel_colourise()
         self._gen += 1
         specs = doc.hints.specs()
         w = Worker(jobs.colorize_photo, self.cache, model, doc.image.pixels, specs, preview=True,
@@ -602,11 +580,9 @@ class MainWindow(QMainWindow):
         return w
 
     def _connect_colourise(self, w: Worker, label: str) -> None:
-        w.progress.connect(self._on_progress)
         w.cancelled.connect(lambda w=w: self._on_colourise_cancelled(w))
         w.errored.connect(lambda e, w=w: self._on_colourise_error(w, e))
-        w.finished.connect(lambda w=w: self._fg_done(w))
-        self._fg_start(w, label)
+        self.work.track(w, label)
 
     def _on_preview(self, res: jobs.ColorizeResult) -> None:
         gen, path = res.token
@@ -661,14 +637,14 @@ class MainWindow(QMainWindow):
         t = f"{res.model_name}: {kind} {res.seconds:.2f} s"
         if res.load_seconds > 0.05:
             t += f" (+ model load {res.load_seconds:.1f} s)"
-        self.timing_label.setText(t)
-        self._schedule_histograms()
+        self.work.set_timing(t)
+        self.hist_dock.schedule()
 
     def displayed_result(self) -> jobs.ColorizeResult | None:
         """The colour result now on screen for the current photo (None before the first run)."""
         if self.viewer.result_pixmap() is None:
             return None
-        return getattr(self, "shown_result", None)
+        return self.shown_result
 
     def _on_colourise_cancelled(self, w: Worker) -> None:
         if self._closing:
@@ -681,7 +657,8 @@ class MainWindow(QMainWindow):
         self.colorizeFailed.emit(msg)
         self.show_error("Colourisation failed", f"Model {self.current_model()!r}: {msg}")
 
-    def _cancel_colourise(self) -> None:
+    def cancel_colourise(self) -> None:
+        """Cancel the preview and full-resolution runs of the current photo (if any)."""
         for w in (self.preview_worker, self.full_worker):
             if w is not None and not w.done:
                 w.cancel()
@@ -689,34 +666,11 @@ class MainWindow(QMainWindow):
     def cancel_work(self) -> None:
         """The Cancel button / Esc: stop colourising and saving (the photo list keeps loading)."""
         self._preview_timer.stop()
-        for w in list(self._fg):
-            w.cancel()
+        self.work.cancel()
         self.compare.cancel()
 
-    # -- progress bar ------------------------------------------------------------------------------------------
-    def _fg_start(self, w: Worker, label: str) -> None:
-        self._fg.append(w)
-        self._fg_label = label
-        w.started.connect(lambda label=label: self._show_progress(label))
-
-    def _show_progress(self, label: str) -> None:
-        self.progress_label.setText(label)
-        self.progress.setValue(0)
-        for wid in (self.progress_label, self.progress, self.cancel_button):
-            wid.show()
-
-    def _on_progress(self, f: float) -> None:
-        self.progress.setValue(int(f * 1000))
-
-    def _fg_done(self, w: Worker) -> None:
-        if w in self._fg:
-            self._fg.remove(w)
-        if not any(not x.done for x in self._fg):
-            for wid in (self.progress_label, self.progress, self.cancel_button):
-                wid.hide()
-
     def is_busy(self) -> bool:
-        return any(not w.done for w in self._fg)
+        return self.work.is_busy()
 
     # ================================================================================================ hints
     def _on_hint_tool(self, on: bool) -> None:
@@ -754,15 +708,13 @@ class MainWindow(QMainWindow):
             self.tabs.setCurrentWidget(self.compare)
 
     def _on_tab_changed(self, _i: int) -> None:
-        self._schedule_histograms()
+        self.hist_dock.schedule()
 
     # ================================================================================================ histograms
-    def _schedule_histograms(self) -> None:
-        if not self._closing:
-            self._hist_timer.start()
-
     def histogram_inputs(self) -> list[tuple[str, Any, str]]:
-        """(label, pixels, role) for the histogram dock: the original (or ground truth) and each visible result."""
+        """(label, pixels, role) for the histogram dock: the original (or ground truth) and each visible result
+        (the comparison's results while the Compare tab is shown). Big images are subsampled by a pixel stride
+        (:func:`restorer.gui.jobs.subsample`)."""
         doc = self.doc
         if doc is None or doc.image is None:
             return []
@@ -775,111 +727,16 @@ class MainWindow(QMainWindow):
             res = self.displayed_result()
             if res is not None:
                 items.append((res.model_name, res.pixels, "result"))
-        return items
-
-    def _run_histograms(self) -> None:
-        if not self.hist_dock.isVisible():
-            return
-        items = self.histogram_inputs()
-        if len(items) < 2:
-            self.histograms.set_data(None)
-            return
-        if self.histogram_worker is not None and not self.histogram_worker.done:
-            self.histogram_worker.cancel()
-        self.last_histogram_inputs = items
-        w = Worker(jobs.compute_histograms, items, token=id(items), name="histograms")
-        w.returned.connect(self._on_histograms)
-        w.errored.connect(lambda e: self.histograms.set_message(f"Histograms failed: {jobs.error_message(e)}"))
-        self.histogram_worker = w
-        w.start(pool("io"))
-
-    def _on_histograms(self, data: jobs.HistogramSet) -> None:
-        if data.token != id(self.last_histogram_inputs):
-            return  # superseded by a newer computation
-        self.histograms.set_data(data)
-        self.histogramsReady.emit(data)
+        return [(label, jobs.subsample(px), role) for label, px, role in items]
 
     # ================================================================================================ saving
     def save_current(self) -> Worker | None:
-        """Ask where to save the current photo's colour version (full resolution) and write it on a worker."""
-        doc = self.doc
-        if doc is None or doc.image is None:
-            self.show_error("Nothing to save", "Open a photo first.")
-            return None
-        model = self.current_model()
-        if not model:
-            self.show_error("No model", "No colourisation model is installed.")
-            return None
-        suggested = Path(S.get_dir(S.LAST_SAVE_DIR)) / jobs.suggested_name(doc.path)
-        out, _ = QFileDialog.getSaveFileName(self, "Save colour version", str(suggested), IMAGE_FILTER)
-        if not out:
-            return None
-        out_path = Path(out)
-        if out_path.resolve() in self.docs or out_path.resolve() == doc.path.resolve():
-            self.show_error("Will not overwrite an original",
-                            f"{out_path.name} is one of the photos you opened. Choose another name.")
-            return None
-        S.put(S.LAST_SAVE_DIR, str(out_path.parent))
-        full = doc.full.pixels if doc.full is not None and \
-            (doc.full.model_name, doc.full.hints_key) == doc.key(model) else None
-        # The file dialog has already asked the user to confirm replacing an existing (non-original) file.
-        w = Worker(jobs.save_photo, self.cache, doc.image, model, doc.hints.specs(), out_path, full,
-                   overwrite=out_path.exists(), name="save")
-        w.returned.connect(self._on_saved)
-        w.errored.connect(lambda e: self._on_save_error(out_path, e))
-        w.cancelled.connect(lambda: self.statusBar().showMessage("Save cancelled.", 4000))
-        w.progress.connect(self._on_progress)
-        w.finished.connect(lambda w=w: self._fg_done(w))
-        self._fg_start(w, "Saving…")
-        self.save_worker = w
-        w.start(pool("compute"))
-        return w
-
-    def _on_saved(self, path: Path) -> None:
-        self.statusBar().showMessage(f"Saved {path}", 8000)
-        self.saved.emit(path)
-
-    def _on_save_error(self, path: Path, exc: BaseException) -> None:
-        msg = jobs.error_message(exc)
-        self.saveFailed.emit(msg)
-        self.show_error(f"Could not save {path.name}", msg)
+        """Save (Ctrl+S): see :class:`restorer.gui.export.Exporter`."""
+        return self.exporter.save_current()
 
     def save_all(self) -> Worker | None:
-        """Colourise every loaded photo at full resolution into a chosen folder (worker, progress, Cancel)."""
-        model = self.current_model()
-        if not self.docs or not model:
-            self.show_error("Nothing to save", "Open some photos first." if model else "No model is installed.")
-            return None
-        folder = QFileDialog.getExistingDirectory(self, "Save colour versions into", S.get_dir(S.LAST_SAVE_DIR))
-        if not folder:
-            return None
-        S.put(S.LAST_SAVE_DIR, folder)
-        items = []
-        for p in self.strip.paths():
-            doc = self.docs.get(Path(p).resolve())
-            if doc is not None and doc.error is None:
-                items.append((doc.path, doc.hints.specs()))
-        self._cancel_colourise()
-        w = Worker(jobs.save_all, self.cache, items, model, Path(folder), partial_ok=True, name="save all")
-        w.returned.connect(self._on_save_all_done)
-        w.errored.connect(lambda e: self.show_error("Save all failed", jobs.error_message(e)))
-        w.progress.connect(self._on_progress)
-        w.finished.connect(lambda w=w: self._fg_done(w))
-        self._fg_start(w, f"Saving {len(items)} photos…")
-        self.save_worker = w
-        w.start(pool("compute"))
-        return w
-
-    def _on_save_all_done(self, report: jobs.SaveAllReport) -> None:
-        n = len(report.written)
-        where = report.written[0].parent if report.written else ""
-        if report.cancelled:
-            self.statusBar().showMessage(f"Save all cancelled: {n} photo(s) written {where}", 10000)
-        else:
-            self.statusBar().showMessage(f"Saved {n} photo(s) to {where}", 10000)
-        if report.failed:
-            self.banner.show_problems(f"{len(report.failed)} photo(s) were not saved", report.failed)
-        self.saveAllFinished.emit(report)
+        """Save all (Ctrl+Shift+S): see :class:`restorer.gui.export.Exporter`."""
+        return self.exporter.save_all()
 
     # ================================================================================================ misc
     def show_error(self, title: str, text: str) -> None:
@@ -905,7 +762,7 @@ class MainWindow(QMainWindow):
         self._closing = True
         self._save_settings()
         self._preview_timer.stop()
-        self._hist_timer.stop()
+        self.hist_dock.stop()
         self.compare.cancel()
         self.strip.cancel()
         cancel_all()

@@ -49,12 +49,19 @@ class ThumbnailStrip(QListWidget):
         self.setMovement(QListView.Movement.Static)
         self.setResizeMode(QListView.ResizeMode.Adjust)
         self.setIconSize(QSize(THUMB_PX, THUMB_PX))
-        self.setGridSize(QSize(THUMB_PX + 24, THUMB_PX + 30))
-        self.setUniformItemSizes(True)
+        self.setWordWrap(False)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
-        self.setMinimumHeight(THUMB_PX + 48)
+        self.setSpacing(6)
+        # One row of thumbnails (plus room for the scroll bar): the strip should not steal the viewer's height.
+        row = THUMB_PX + self.fontMetrics().height() + 2 * self.spacing() + 8
+        self.setGridSize(QSize(THUMB_PX + 28, row))  # fixed cells: long names are elided, not widened
+        # Highlight the whole cell (thumbnail and name) of the current photo, in any theme.
+        self.setStyleSheet("QListView::item { border-radius: 4px; padding: 2px; }"
+                           "QListView::item:selected { background: palette(highlight);"
+                           " color: palette(highlighted-text); }")
+        self.setFixedHeight(row + self.horizontalScrollBar().sizeHint().height() + 2 * self.frameWidth())
         self._items: dict[Path, QListWidgetItem] = {}
         self._workers: list[Worker] = []
         self._loading = _placeholder(THUMB_PX)
@@ -79,7 +86,7 @@ class ThumbnailStrip(QListWidget):
             item = QListWidgetItem(self._loading, p.name)
             item.setData(PATH_ROLE, p)
             item.setToolTip(str(p))
-            item.setSizeHint(self.gridSize())
+            item.setTextAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
             self.addItem(item)
             self._items[key] = item
             new.append(p)
@@ -127,7 +134,12 @@ class ThumbnailStrip(QListWidget):
             self.mark_error(thumb.path, thumb.error)
             self.thumbFailed.emit(thumb.path, thumb.error)
         elif isinstance(thumb.image, QImage):
-            item.setIcon(QIcon(QPixmap.fromImage(thumb.image)))
+            pm = QPixmap.fromImage(thumb.image)
+            icon = QIcon()
+            # The same pixmap for the selected state: Qt would otherwise tint the photo with the highlight colour.
+            icon.addPixmap(pm, QIcon.Mode.Normal)
+            icon.addPixmap(pm, QIcon.Mode.Selected)
+            item.setIcon(icon)
             if thumb.was_color:
                 item.setToolTip(f"{thumb.path}\ncolour photo: used as ground truth for metrics")
 

@@ -394,12 +394,13 @@ class PhotoView(ZoomView):
             self.viewport().update()
             event.accept()
             return
-        if self._near_divider(pos):
-            self.viewport().setCursor(Qt.CursorShape.SplitHCursor)
-        elif self._hint_mode:
-            self.viewport().setCursor(Qt.CursorShape.CrossCursor)
-        else:
-            self.viewport().unsetCursor()
+        if event.buttons() == Qt.MouseButton.NoButton:  # while dragging, QGraphicsView owns the cursor
+            if self._near_divider(pos):
+                self.viewport().setCursor(Qt.CursorShape.SplitHCursor)
+            elif self._hint_mode:
+                self.viewport().setCursor(Qt.CursorShape.CrossCursor)
+            else:
+                self.viewport().setCursor(Qt.CursorShape.OpenHandCursor)
         super().mouseMoveEvent(event)
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
@@ -523,9 +524,10 @@ class PhotoViewer(QWidget):
     def showing_original(self) -> bool:
         return self._show_original
 
-    def set_photo(self, image: QImage | None) -> None:
+    def set_photo(self, image: QImage | QPixmap | None) -> None:
+        pm = _pixmap(image)  # convert once; both views share the (implicitly shared) pixmap
         for v in self.views():
-            v.set_photo(image)
+            v.set_photo(pm)
         self.secondary.set_after(None)
 
     def set_result(self, image: QImage | QPixmap | None, caption: str = "Colour") -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 import argparse
 import time
 
-from guihelpers import open_and_wait
 from PySide6.QtWidgets import QApplication
 
 from restorer.gui import settings as S
@@ -98,3 +97,15 @@ def test_close_waits_for_running_work(qtbot, window, gray_png, monkeypatch):
     window.close()
     assert time.monotonic() - t0 < 5
     assert window.preview_worker.done or window.preview_worker.is_cancelled()
+
+
+def test_theme_menu_switches_palettes(qtbot, window):
+    from PySide6.QtGui import QPalette
+
+    window.theme_actions["dark"].trigger()
+    dark = QApplication.palette().color(QPalette.ColorRole.Window).lightness()
+    window.theme_actions["light"].trigger()
+    light = QApplication.palette().color(QPalette.ColorRole.Window).lightness()
+    assert dark < 100 < light
+    assert S.get_str(S.THEME) == "light"
+    window.theme_actions["system"].trigger()

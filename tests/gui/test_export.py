@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import os
 
-import numpy as np
-import pytest
 from guihelpers import open_and_wait, write_png
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog
 
 from restorer.core.imageio import read_image
@@ -98,11 +97,24 @@ def test_save_all_can_be_cancelled(qtbot, window, tmp_path, gray_photo, monkeypa
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", staticmethod(lambda *a, **k: str(out)))
     with qtbot.waitSignal(window.saveAllFinished, timeout=60_000) as blocker:
         w = window.save_all()
-        qtbot.waitUntil(lambda: window.cancel_button.isVisible(), timeout=10_000)
+        with qtbot.waitSignal(w.started, timeout=20_000):  # the batch itself runs (not a queued preview)
+            pass
         qtbot.wait(300)
-        window.cancel_work()
+        assert window.cancel_button.isVisible()
+        qtbot.mouseClick(window.cancel_button, Qt.MouseButton.LeftButton)
     report = blocker.args[0]
     assert report.cancelled
     assert len(report.written) < 4
     assert sorted(os.listdir(out)) == sorted(p.name for p in report.written)  # no half-written files
-    assert w.done or True
+
+
+def test_save_all_cancelled_before_it_starts_still_reports(qtbot, window, gray_png, tmp_path, monkeypatch):
+    window.open_paths([gray_png])
+    qtbot.waitUntil(lambda: window.strip.count() == 1, timeout=20_000)
+    out = tmp_path / "out"
+    out.mkdir()
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", staticmethod(lambda *a, **k: str(out)))
+    with qtbot.waitSignal(window.saveAllFinished, timeout=20_000) as blocker:
+        w = window.save_all()
+        w.cancel()
+    assert blocker.args[0].cancelled and os.listdir(out) == []

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from guihelpers import open_and_wait
-from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QColor
 
 NAVY = QColor(20, 30, 110)
@@ -101,3 +101,15 @@ def test_cancelled_colour_dialog_adds_nothing(qtbot, window, gray_png):
     window.hint_controller.picker = lambda initial, parent: None
     assert window.hint_controller.add_at(QPointF(10, 10)) is False
     assert len(window.doc.hints) == 0
+
+
+def test_hint_tool_is_offered_only_when_hints_do_something(qtbot, window, monkeypatch):
+    card = window.current_card()
+    assert window.hints_propagate  # the engine spreads hints for every model
+    monkeypatch.setattr(card, "hints", False)
+    window._update_model_ui()
+    assert window.act_hints.isVisible()  # propagation alone is enough
+    assert "not trained with hints" in window.act_hints.toolTip()
+    window.hints_propagate = False
+    window._update_model_ui()
+    assert not window.act_hints.isVisible() and not window.act_hints.isEnabled()

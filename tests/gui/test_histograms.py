@@ -62,3 +62,16 @@ def test_histogram_updates_when_result_changes(qtbot, window, gray_png):
         window.model_combo.setCurrentIndex(1 - window.model_combo.currentIndex())
     second = blocker.args[0]
     assert second.series[1].label != first.series[1].label
+
+
+def test_two_models_without_ground_truth_are_measured_against_each_other(qtbot, window, gray_png):
+    open_and_wait(qtbot, window, gray_png)
+    window.compare.set_checked(["tiny-test", "tiny-test-2"])
+    with qtbot.waitSignal(window.compare.comparisonFinished, timeout=60_000):
+        window.act_compare.trigger()
+    data = _wait_histograms(qtbot, window, 3)
+    assert data.reference == "each other"
+    r1, r2 = data.series[1:]
+    expected = metrics.js_divergence(r1.a, r2.a)
+    assert r1.js_a == r2.js_a == expected > 0
+    assert "each other" in window.histograms.table.text()

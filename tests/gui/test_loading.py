@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 from guihelpers import write_png
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
@@ -86,7 +85,10 @@ def test_thumbnail_is_made_from_the_photo(qtbot, window, gray_png):
     qtbot.waitUntil(lambda: not window.strip.is_busy(), timeout=20_000)
     icon = window.strip.item(0).icon()
     pm = icon.pixmap(96, 96)
-    assert not pm.isNull() and pm.width() == 96  # 128x96 photo scaled to 96 px wide
+    assert not pm.isNull() and pm.width() == 96
+    img = pm.toImage()
+    # the 128x96 photo is scaled to 96x72 and centred in a square cell: transparent bands above and below
+    assert img.pixelColor(48, 4).alpha() == 0 and img.pixelColor(48, 48).alpha() == 255
     qtbot.waitSignal(window.previewReady, timeout=20_000, raising=False)
 
 
