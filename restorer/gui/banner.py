@@ -56,7 +56,10 @@ class ErrorBanner(QFrame):
             return
         lines = [f"<b>{html.escape(self.title)}</b>"]
         for p, r in self.entries[: self.MAX_LINES]:
-            lines.append(f"{html.escape(Path(p).name)}: {html.escape(r)}")
+            name = Path(p).name
+            # The core's messages usually start with the file name already; do not say it twice.
+            text = r if r.startswith(name) else f"{name}: {r}"
+            lines.append(html.escape(text))
         if len(self.entries) > self.MAX_LINES:
             lines.append(f"… and {len(self.entries) - self.MAX_LINES} more")
         self.label.setText("<br>".join(lines))

@@ -385,6 +385,15 @@ class MainWindow(QMainWindow):
             lines.append(card.description)
         lines.append(f"working size {card.working_size} px · "
                      f"{'trained with hints' if getattr(card, 'hints', False) else 'no hint training'}")
+        facts = []
+        minutes = (getattr(card, "training", None) or {}).get("minutes")
+        if minutes:
+            facts.append(f"{float(minutes):.0f} min training")
+        m = getattr(card, "metrics", None) or {}
+        if isinstance(m.get("psnr"), (int, float)):
+            facts.append(f"PSNR {m['psnr']:.2f} dB on its evaluation set")
+        if facts:
+            lines.append(" · ".join(facts))
         return "<br>".join(lines)
 
     def current_model(self) -> str:

@@ -47,6 +47,11 @@ class ThumbnailStrip(QListWidget):
         self.setFlow(QListView.Flow.LeftToRight)
         self.setWrapping(False)
         self.setMovement(QListView.Movement.Static)
+        # IconMode turns on internal drag-and-drop; off, so files dropped on the strip reach the main window.
+        self.setDragDropMode(QListView.DragDropMode.NoDragDrop)
+        self.setDragEnabled(False)
+        self.setAcceptDrops(False)
+        self.viewport().setAcceptDrops(False)
         self.setResizeMode(QListView.ResizeMode.Adjust)
         self.setIconSize(QSize(THUMB_PX, THUMB_PX))
         self.setWordWrap(False)

@@ -65,6 +65,10 @@ class ZoomView(QGraphicsView):
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setBackgroundBrush(QBrush(QColor(40, 40, 40)))
         self.setMouseTracking(True)
+        # QGraphicsView takes drops for its scene by default and then swallows files dropped on the photo;
+        # nothing in our scenes accepts drops, so leave them to the main window (which opens the files).
+        self.setAcceptDrops(False)
+        self.viewport().setAcceptDrops(False)
         self._fit_mode = True
         self.horizontalScrollBar().valueChanged.connect(self._emit_changed)
         self.verticalScrollBar().valueChanged.connect(self._emit_changed)

@@ -96,3 +96,13 @@ def test_missing_path_goes_to_the_banner(qtbot, window, tmp_path):
     window.open_paths([tmp_path / "nope.png"])
     assert window.banner.isVisible() or window.banner.entries
     assert "not found" in window.banner.entries[0][1]
+
+
+def test_drop_onto_the_viewer_and_the_strip_reaches_the_window(qtbot, window, tmp_path, gray_photo):
+    a = write_png(tmp_path / "v" / "a.png", gray_photo)
+    b = write_png(tmp_path / "v" / "b.png", gray_photo)
+    assert _drop(window.viewer.primary.viewport(), [a])  # QGraphicsView accepts drops itself: must pass it on
+    qtbot.waitUntil(lambda: window.strip.count() == 1, timeout=20_000)
+    assert _drop(window.strip.viewport(), [b])
+    qtbot.waitUntil(lambda: window.strip.count() == 2, timeout=20_000)
+    qtbot.waitSignal(window.previewReady, timeout=20_000, raising=False)
