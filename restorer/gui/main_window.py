@@ -785,6 +785,12 @@ class MainWindow(QMainWindow):
 
 
 def app_icon() -> QIcon:
+    """The window/taskbar icon: the SVG, plus a 256 px PNG for builds without Qt's SVG plugin."""
     from restorer.core.paths import resources_dir
 
-    return QIcon(str(resources_dir() / "icons" / "restorer.svg"))
+    icon = QIcon()
+    folder = resources_dir() / "icons"
+    for name in ("restorer.svg", "restorer.png"):
+        if (folder / name).exists():
+            icon.addFile(str(folder / name))
+    return icon

@@ -118,3 +118,22 @@ def test_save_all_cancelled_before_it_starts_still_reports(qtbot, window, gray_p
         w = window.save_all()
         w.cancel()
     assert blocker.args[0].cancelled and os.listdir(out) == []
+
+
+def test_sixteen_bit_photo_round_trip(qtbot, window, tmp_path, gray_photo, monkeypatch):
+    import cv2
+
+    src = tmp_path / "deep" / "scan16.png"
+    src.parent.mkdir()
+    deep = (gray_photo.astype("uint16") * 257)[..., ::-1]  # OpenCV writes BGR; gray anyway
+    assert cv2.imwrite(str(src), deep)
+    res = open_and_wait(qtbot, window, src)
+    assert res.pixels.dtype.name == "uint16"
+    out = tmp_path / "out16"
+    out.mkdir()
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        staticmethod(lambda *a: (str(out / "scan16_colour.png"), "")))
+    with qtbot.waitSignal(window.saved, timeout=30_000) as blocker:
+        window.save_current()
+    img = read_image(blocker.args[0])
+    assert img.bit_depth == 16 and img.pixels.dtype.name == "uint16" and img.was_color
