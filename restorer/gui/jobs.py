@@ -164,6 +164,10 @@ class ModelCache:
         self._lock = threading.Lock()
         self.capacity = capacity
 
+    def has(self, name: str) -> bool:
+        with self._lock:
+            return name in self._models
+
     def get(self, name: str) -> tuple[Any, float]:
         """(model, seconds spent loading it now — 0.0 when it was cached)."""
         with self._lock:
@@ -223,8 +227,11 @@ def colorize_photo(ctl: JobControl, cache: ModelCache, model_name: str, pixels: 
     from restorer.core.engine import colorize
 
     ctl.check()
+    if not cache.has(model_name):
+        ctl.note(f"Loading {model_name}…")
     model, load_s = cache.get(model_name)
     ctl.check()
+    ctl.note(f"{'Preview' if preview else 'Full resolution'} with {model_name}…")
     hints = to_core_hints(hint_specs) or None
     t0 = time.perf_counter()
     out = colorize(pixels, model, hints, progress=ctl.progress, cancel=ctl.is_cancelled, preview=preview)

@@ -37,6 +37,7 @@ class WorkStatus(QObject):
         self._workers.append(worker)
         worker.started.connect(lambda label=label: self._on_started(label))
         worker.progress.connect(self._on_progress)
+        worker.yielded.connect(lambda v: isinstance(v, str) and self.label.setText(v))
         worker.finished.connect(lambda w=worker: self._on_finished(w))
 
     def cancel(self) -> None:

@@ -66,6 +66,10 @@ class JobControl:
         if self._flag.is_set():
             raise Cancelled()
 
+    def note(self, text: str) -> None:
+        """Say what the job is doing now ("Loading model…"); arrives as ``yielded(str)``."""
+        self._signals.yielded.emit(str(text))
+
     def progress(self, fraction: float) -> None:
         """Report progress in [0, 1]. Throttled to ~30 updates/s so a chatty core cannot flood the event queue."""
         fraction = min(max(float(fraction), 0.0), 1.0)
