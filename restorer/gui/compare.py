@@ -177,6 +177,9 @@ class CompareView(QWidget):
             return
         self.cancel()
         self._photo = image
+        # Full-resolution results of 4 models are big: keep only those of the photo on screen.
+        keep = Path(image.path) if image is not None else None
+        self._results = {k: v for k, v in self._results.items() if k[0] == keep}
         self._rebuild_tiles()
         self._schedule()
 

@@ -72,8 +72,7 @@ def test_cancel_stops_the_run_and_shows_no_result(qtbot, window, gray_png, monke
 
     with qtbot.waitSignals([worker.cancelled, window.colorizeCancelled], timeout=10_000):
         qtbot.mouseClick(window.cancel_button, Qt.MouseButton.LeftButton)
-    with qtbot.waitSignal(worker.finished, timeout=10_000, raising=False):
-        pass
+    qtbot.waitUntil(lambda: worker.done, timeout=10_000)
     assert worker.was_cancelled and worker.result is None
     assert calls["cancelled"] >= 1
     assert window.viewer.result_pixmap() is None
@@ -92,8 +91,7 @@ def test_new_request_cancels_the_running_one(qtbot, window, gray_png, monkeypatc
     with qtbot.waitSignal(first.cancelled, timeout=10_000):
         pass
     second.cancel()
-    with qtbot.waitSignal(second.finished, timeout=10_000, raising=False):
-        pass
+    qtbot.waitUntil(lambda: second.done, timeout=10_000)
 
 
 def test_model_choice_changes_the_result(qtbot, window, gray_png):
@@ -121,3 +119,38 @@ def test_engine_error_becomes_a_message(qtbot, window, gray_png, monkeypatch):
     with qtbot.waitSignal(window.errorShown, timeout=20_000) as err:
         window.colourise_now()
     assert "out of memory" in err.args[1]
+
+
+def test_preview_first_then_full_resolution(qtbot, window, tmp_path):
+    from guihelpers import write_png
+
+    y, x = np.mgrid[0:1200, 0:1600].astype(np.float32)
+    big = np.clip(80 + 100 * np.sin(x / 90) * np.cos(y / 70) + 40, 0, 255).astype(np.uint8)
+    path = write_png(tmp_path / "big" / "big.png", np.repeat(big[..., None], 3, axis=2))
+    shown = []
+    window.previewReady.connect(lambda r: shown.append(("preview", r.pixels.shape)))
+    window.fullReady.connect(lambda r: shown.append(("full", r.pixels.shape)))
+    window.open_paths([path])
+    qtbot.waitUntil(lambda: len(shown) >= 2, timeout=60_000)
+    assert shown[0] == ("preview", (960, 1280, 3))  # fast path: at most 1280 px on the long side
+    assert shown[1] == ("full", (1200, 1600, 3))  # then the full resolution, in the background
+    assert window.displayed_result().pixels.shape == (1200, 1600, 3)
+    # the preview was drawn over the whole photo (scaled), the full result replaces it
+    pm = window.viewer.result_pixmap()
+    assert (pm.width(), pm.height()) == (1600, 1200)
+
+
+def test_save_reuses_the_full_result(qtbot, window, gray_png, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    import restorer.core.engine as engine
+
+    open_and_wait(qtbot, window, gray_png)
+    qtbot.waitUntil(lambda: window.doc.full is not None, timeout=30_000)
+    calls = []
+    real = engine.colorize
+    monkeypatch.setattr(engine, "colorize", lambda *a, **k: (calls.append(1), real(*a, **k))[1])
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a: (str(tmp_path / "o.png"), "")))
+    with qtbot.waitSignal(window.saved, timeout=30_000):
+        window.save_current()
+    assert calls == []  # what is on screen is what is written
