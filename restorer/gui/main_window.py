@@ -538,7 +538,7 @@ class MainWindow(QMainWindow):
         self._remember_recent(doc)
         self.viewer.set_photo(doc.display)
         was_color = bool(getattr(doc.image, "was_color", False))
-        self.viewer.primary.set_captions("Original (colour: ground truth)" if was_color else "Original", "Colour")
+        self.viewer.set_before_caption("Original (colour: ground truth)" if was_color else "Original")
         self.hint_controller.set_document(doc.hints, doc.undo)
         self.compare.set_photo(doc.image)
         self.setWindowTitle(f"{doc.path.name} — Restorer")

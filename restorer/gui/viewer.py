@@ -505,6 +505,7 @@ class PhotoViewer(QWidget):
         lay.addWidget(self.splitter)
         self._mode = "split"
         self._show_original = False
+        self._before_caption = "Original"
         self._after_caption = "Colour"
         self._apply()
 
@@ -534,6 +535,11 @@ class PhotoViewer(QWidget):
             v.set_photo(pm)
         self.secondary.set_after(None)
 
+    def set_before_caption(self, caption: str) -> None:
+        """What the original is called on screen (e.g. "Original (colour: ground truth)")."""
+        self._before_caption = caption
+        self._apply()
+
     def set_result(self, image: QImage | QPixmap | None, caption: str = "Colour") -> None:
         self._after_caption = caption
         self.primary.set_after(image)
@@ -546,17 +552,15 @@ class PhotoViewer(QWidget):
         for v in self._visible_views():
             v.fit()
 
+    # The primary view is shown in every mode; in side-by-side the secondary follows it through ViewSync.
     def actual_size(self) -> None:
-        self.primary.actual_size() if self.primary.isVisible() else self.secondary.actual_size()
+        self.primary.actual_size()
 
     def zoom_in(self) -> None:
-        self._leader().zoom_in()
+        self.primary.zoom_in()
 
     def zoom_out(self) -> None:
-        self._leader().zoom_out()
-
-    def _leader(self) -> PhotoView:
-        return self.primary
+        self.primary.zoom_out()
 
     def _visible_views(self) -> list[PhotoView]:
         return [v for v in self.views() if not v.isHidden()]
@@ -565,8 +569,8 @@ class PhotoViewer(QWidget):
         if self._mode == "side":
             self.secondary.show()
             self.primary.set_display("before" if self._show_original else "after", False)
-            self.secondary.set_captions("Original", "Original")
-            self.primary.set_captions("Original", self._after_caption)
+            self.secondary.set_captions(self._before_caption, self._before_caption)
+            self.primary.set_captions(self._before_caption, self._after_caption)
             # Same photo rectangle in both: start them on the same view.
             self.secondary.setTransform(self.primary.transform())
             self.secondary.centerOn(self.primary.mapToScene(self.primary.viewport().rect().center()))
@@ -578,4 +582,4 @@ class PhotoViewer(QWidget):
                 self.primary.set_display("split", True)
             else:
                 self.primary.set_display("after", False)
-            self.primary.set_captions("Original", self._after_caption)
+            self.primary.set_captions(self._before_caption, self._after_caption)

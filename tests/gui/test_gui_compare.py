@@ -46,6 +46,7 @@ def test_compare_two_models(qtbot, window, gray_png):
 def test_compare_on_a_colour_photo_shows_psnr_and_ssim(qtbot, window, colour_png):
     open_and_wait(qtbot, window, colour_png)
     assert window.doc.image.was_color
+    assert "ground truth" in window.viewer.primary._captions[0]  # the user is told what the original is
     tiles = _run_compare(qtbot, window, ["tiny-test", "tiny-test-2"])
     for t in tiles:
         assert "PSNR" in t.label.text() and "SSIM" in t.label.text()
