@@ -103,3 +103,22 @@ def test_drop_onto_the_viewer_and_the_strip_reaches_the_window(qtbot, window, tm
     qtbot.waitUntil(lambda: window.strip.count() == 1, timeout=20_000)
     assert _drop(window.strip.viewport(), [b])
     qtbot.waitUntil(lambda: window.strip.count() == 2, timeout=20_000)
+
+
+def test_open_dialogs_add_photos_and_remember_the_folder(qtbot, window, tmp_path, gray_photo, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    from restorer.gui import settings as S
+
+    a = write_png(tmp_path / "files" / "a.png", gray_photo)
+    folder = tmp_path / "album"
+    write_png(folder / "x" / "b.png", gray_photo)
+    monkeypatch.setattr(QFileDialog, "getOpenFileNames", staticmethod(lambda *a_, **k: ([str(a)], "")))
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", staticmethod(lambda *a_, **k: str(folder)))
+    window.act_open.trigger()
+    qtbot.waitUntil(lambda: window.strip.count() == 1, timeout=20_000)
+    assert S.get_str(S.LAST_OPEN_DIR) == str(a.parent)
+    window.act_open_folder.trigger()
+    qtbot.waitUntil(lambda: window.strip.count() == 2, timeout=20_000)
+    assert S.get_str(S.LAST_OPEN_DIR) == str(folder)
+    assert window.act_open_folder.shortcut().toString() == "Ctrl+Shift+O"
