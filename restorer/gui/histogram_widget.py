@@ -97,6 +97,7 @@ class HistogramPlot(QWidget):
         if ymax <= 0:
             ymax = 1.0
         ymax *= 1.05
+        outlines: list[list[QPointF]] = []
         for _, h, colour, filled in self._series:
             if h.size == 0:
                 continue
@@ -118,6 +119,13 @@ class HistogramPlot(QWidget):
                 p.drawPath(path)
             p.setBrush(Qt.BrushStyle.NoBrush)
             p.setPen(QPen(colour, 1.6))
+            p.drawPolyline(QPolygonF(pts))
+            if filled:
+                outlines.append(pts)
+        # The reference's outline again on top, dashed: results often lie right on it and would hide it.
+        for pts in outlines:
+            pen = QPen(REFERENCE_COLOUR.darker(130), 1.2, Qt.PenStyle.DashLine)
+            p.setPen(pen)
             p.drawPolyline(QPolygonF(pts))
         p.end()
 

@@ -156,10 +156,10 @@ def startup_info(ctl: JobControl) -> StartupInfo:
 class ModelCache:
     """Loaded models by name, shared by every job; loading is serialised by a lock (each model loads once).
 
-    Keeps at most ``capacity`` models (the comparison view uses up to 4), dropping the least recently used.
+    Keeps at most ``capacity`` models (the comparison's 4 plus the main view's), dropping the least recently used.
     """
 
-    def __init__(self, capacity: int = 4) -> None:
+    def __init__(self, capacity: int = 5) -> None:
         self._models: OrderedDict[str, Any] = OrderedDict()
         self._lock = threading.Lock()
         self.capacity = capacity
