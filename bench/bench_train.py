@@ -36,6 +36,24 @@ def measure(arch: str, size: int, steps: int, adversarial: bool, **cfg_kw) -> fl
     return steps * cfg.batch / (time.perf_counter() - t0)
 
 
+def measure_loader(size: int, workers: int, batches: int = 20) -> float:
+    """Batches/s of the augmentation pipeline alone (random resized crop, flip, rotation) on synthetic photos."""
+    import numpy as np
+    from torch.utils.data import DataLoader
+
+    from training.data import CropDataset
+
+    rng = np.random.default_rng(0)
+    images = [(rng.random((224, 320, 3)) * 255).astype(np.uint8) for _ in range(64)]
+    loader = DataLoader(CropDataset(images, size), batch_size=16, num_workers=workers)
+    it = iter(loader)
+    next(it)
+    t0 = time.perf_counter()
+    for _ in range(batches):
+        next(it)
+    return batches / (time.perf_counter() - t0)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--archs", default="effnet_unet,vgg16_unet,attention_unet,resunet,unet")
@@ -59,6 +77,10 @@ def main() -> None:
             ips = measure(arch, 160, a.steps, a.adversarial, **kw)
             rows.append({"arch": arch, "size": 160, "variant": label, "img_per_s": round(ips, 2)})
             print(f"{arch} 160px {label:<14} {ips:6.2f} img/s", flush=True)
+        for workers in (0, 1):
+            bps = measure_loader(160, workers)
+            rows.append({"loader_workers": workers, "batches_per_s": round(bps, 1)})
+            print(f"data loader, {workers} workers: {bps:6.1f} batches/s of 16 (a training step takes seconds)")
     if a.json:
         Path(a.json).write_text(json.dumps(rows, indent=2))
 

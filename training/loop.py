@@ -243,6 +243,11 @@ class Trainer:
         self.disc.load_state_dict(state["disc"])
         self.opt_g.load_state_dict(state["opt_g"])
         self.opt_d.load_state_dict(state["opt_d"])
+        # The command line wins over the saved learning rates, so a resumed run can be re-tuned.
+        for group in self.opt_g.param_groups:
+            group["lr"] = self.cfg.lr
+        for group in self.opt_d.param_groups:
+            group["lr"] = self.cfg.lr_d
         self.step, self.images_seen, self.elapsed = state["step"], state["images_seen"], state["elapsed"]
         self.history = json.loads(state["history"])
         self.n_train = int(state.get("train_images", 0))

@@ -14,12 +14,12 @@ SHARED = "../shared/data"
 
 RECIPES: dict[str, dict] = {
     "effnet-lite0-unet": dict(
-        arch="effnet_unet", size=160, batch=16, lr=2e-4, perc_weight=0.02, adv_weight=0.02, chroma_boost=1.0,
+        arch="effnet_unet", size=160, batch=16, lr=4e-4, perc_weight=0.02, adv_weight=0.02, chroma_boost=1.0,
         gan_fraction=0.3, default=True,
         description="Fast default: U-Net decoder on an ImageNet EfficientNet-Lite0 encoder (stem and first "
                     "5 blocks frozen); L1 + VGG perceptual, then PatchGAN. Hint-aware."),
     "vgg16-unet": dict(
-        arch="vgg16_unet", size=128, batch=16, lr=2e-4, perc_weight=0.02, adv_weight=0.02, chroma_boost=1.0,
+        arch="vgg16_unet", size=128, batch=16, lr=4e-4, perc_weight=0.02, adv_weight=0.02, chroma_boost=1.0,
         gan_fraction=0.3,
         description="Detailed: U-Net decoder on a frozen ImageNet VGG16 encoder (the backbone the feature-"
                     "reconstruction-loss paper found best); L1 + VGG perceptual, then PatchGAN. Hint-aware."),
