@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from restorer.core.color import from_float, lab_to_rgb, luminance, to_float
-from restorer.core.hints import Hint, propagate, rasterize
+from restorer.core.hints import Hint, RegionHint, apply_regions, point_hints, propagate, rasterize
 
 ProgressFn = Callable[[float], None]
 CancelFn = Callable[[], bool]
@@ -50,7 +50,7 @@ def _resize(pixels: np.ndarray, size_hw: tuple[int, int]) -> np.ndarray:
 
 
 @torch.inference_mode()
-def predict_ab(pixels: np.ndarray, model, hints: list[Hint] | None = None) -> tuple[np.ndarray, np.ndarray]:
+def predict_ab(pixels: np.ndarray, model, hints: list[Hint | RegionHint] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Run the network: returns (ab 2 x h x w, L h x w) at the model's working grid, hints applied."""
     if pixels.ndim != 3 or pixels.shape[2] != 3:
         raise ValueError(f"expected H x W x 3 pixels, got shape {pixels.shape}")
@@ -60,12 +60,12 @@ def predict_ab(pixels: np.ndarray, model, hints: list[Hint] | None = None) -> tu
     dev = model.device
     L_t = torch.from_numpy(L)[None, None].to(dev)
     ab_hint = mask = None
-    if hints and model.card.in_channels > 1:
+    if point_hints(hints) and model.card.in_channels > 1:
         ab_np, mask_np = rasterize(hints, th, tw)
         ab_hint = torch.from_numpy(ab_np)[None].to(dev)
         mask = torch.from_numpy(mask_np)[None].to(dev)
     ab = model(L_t, ab_hint, mask)[0].float().cpu().numpy()
-    return propagate(ab, L, hints), L
+    return apply_regions(propagate(ab, L, hints), hints), L
 
 
 def guided_coefficients(ab: np.ndarray, L: np.ndarray, radius: int = GUIDE_RADIUS,
@@ -123,14 +123,15 @@ def apply_coefficients(pixels: np.ndarray, A: np.ndarray, B: np.ndarray, out_dty
     return out
 
 
-def colorize(pixels: np.ndarray, model, hints: list[Hint] | None = None, *, progress: ProgressFn | None = None,
+def colorize(pixels: np.ndarray, model, hints: list[Hint | RegionHint] | None = None, *, progress: ProgressFn | None = None,
              cancel: CancelFn | None = None, preview: bool = False,
              preview_long_side: int = PREVIEW_LONG_SIDE) -> np.ndarray:
     """Colourise H x W x 3 sRGB ``pixels`` (uint8, uint16 or float 0..1); returns the same dtype.
 
     The result has the input's size, or with ``preview=True`` at most ``preview_long_side`` px on the long
     side (fast: for live display). ``progress(fraction)`` is called as work proceeds; ``cancel()`` is polled
-    and raises ``Cancelled``. ``hints`` are ``Hint`` objects in normalised coordinates.
+    and raises ``Cancelled``. ``hints`` are point ``Hint``s (normalised coordinates) and/or ``RegionHint``s
+    (a painted mask recoloured to one chroma).
     """
     if pixels.ndim != 3 or pixels.shape[2] != 3:
         raise ValueError(f"expected H x W x 3 pixels, got shape {pixels.shape}")

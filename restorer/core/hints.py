@@ -36,11 +36,49 @@ class Hint:
         return cy, cx, max(0, r)
 
 
+@dataclass(frozen=True, eq=False)
+class RegionHint:
+    """Recolour a painted region: ``mask`` (H x W, bool or float 0..1, at any resolution; it is stretched over
+    the whole image) gets chroma ``ab``. The photo's own lightness and the edge-aware upsampling keep texture
+    and edges; a soft mask edge gives a soft transition."""
+
+    mask: np.ndarray
+    ab: tuple[float, float]
+    strength: float = 1.0
+
+    @classmethod
+    def from_rgb(cls, mask: np.ndarray, rgb: tuple[float, float, float], strength: float = 1.0) -> "RegionHint":
+        lab = rgb_to_lab(np.asarray(rgb, dtype=np.float32).reshape(1, 1, 3))[0, 0]
+        return cls(mask, (float(lab[1]), float(lab[2])), float(strength))
+
+
+def point_hints(hints) -> list[Hint]:
+    return [h for h in hints or [] if isinstance(h, Hint)]
+
+
+def apply_regions(ab: np.ndarray, hints) -> np.ndarray:
+    """Blend every RegionHint's chroma into ``ab`` (2 x h x w) through its resized, soft mask."""
+    regions = [h for h in hints or [] if isinstance(h, RegionHint)]
+    if not regions:
+        return ab
+    import cv2
+
+    _, h, w = ab.shape
+    out = ab.copy()
+    for r in regions:
+        m = np.asarray(r.mask, dtype=np.float32)
+        m = cv2.resize(m, (w, h), interpolation=cv2.INTER_AREA if m.shape[0] > h else cv2.INTER_LINEAR)
+        m = np.clip(m * r.strength, 0.0, 1.0)
+        for c in range(2):
+            out[c] = out[c] * (1.0 - m) + r.ab[c] * m
+    return out
+
+
 def rasterize(hints: list[Hint] | None, h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
-    """Hints -> (ab_hint 2 x h x w float32, mask 1 x h x w float32 in {0, 1}); later hints win overlaps."""
+    """Point hints -> (ab_hint 2 x h x w float32, mask 1 x h x w float32 in {0, 1}); later hints win overlaps."""
     ab = np.zeros((2, h, w), np.float32)
     mask = np.zeros((1, h, w), np.float32)
-    for hint in hints or []:
+    for hint in point_hints(hints):
         cy, cx, r = hint.pixel(h, w)
         ys, xs = slice(max(0, cy - r), cy + r + 1), slice(max(0, cx - r), cx + r + 1)
         ab[0, ys, xs] = hint.ab[0]
@@ -57,6 +95,7 @@ def propagate(ab_pred: np.ndarray, L: np.ndarray, hints: list[Hint] | None, *,
     ``sigma_l`` in L units. Where hints overlap, their corrections are averaged by weight; at a hint's own
     pixel the result equals the hint's ab.
     """
+    hints = point_hints(hints)
     if not hints:
         return ab_pred
     _, h, w = ab_pred.shape

@@ -34,3 +34,29 @@ def test_sample_hints_reads_true_colour():
 def test_from_rgb_gray_has_no_chroma():
     h = Hint.from_rgb(0.1, 0.1, (0.5, 0.5, 0.5))
     assert abs(h.ab[0]) < 1e-3 and abs(h.ab[1]) < 1e-3
+
+
+def test_region_hint_recolours_only_its_mask():
+    from restorer.core.hints import RegionHint, apply_regions
+
+    ab = np.zeros((2, 40, 60), np.float32)
+    mask = np.zeros((20, 30), bool)
+    mask[:, :15] = True  # left half, given at a lower resolution than the prediction
+    out = apply_regions(ab, [RegionHint.from_rgb(mask, (0.1, 0.2, 0.6))])
+    assert out[1, 20, 10] < -30  # blue: strongly negative b on the left
+    assert np.all(out[:, :, 40:] == 0)  # the right half is untouched
+
+
+def test_engine_applies_region_hint(tiny_model_dir):
+    from restorer.core.color import rgb_to_lab, to_float
+    from restorer.core.engine import colorize
+    from restorer.core.hints import RegionHint
+    from restorer.core.models import load_model
+
+    gray = np.full((64, 96, 3), 128, np.uint8)
+    mask = np.zeros((64, 96), bool)
+    mask[10:50, 10:40] = True
+    red = RegionHint.from_rgb(mask, (0.8, 0.1, 0.1))
+    out = rgb_to_lab(to_float(colorize(gray, load_model("tiny-test", device="cpu"), hints=[red])))
+    assert np.linalg.norm(out[30, 25, 1:] - np.array(red.ab)) < 6
+    assert np.linalg.norm(out[30, 80, 1:] - np.array(red.ab)) > 20
