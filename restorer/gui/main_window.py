@@ -50,6 +50,7 @@ from restorer.gui.compare import CompareView
 from restorer.gui.export import IMAGE_FILTER, Exporter
 from restorer.gui.hints_tool import HintController, HintList
 from restorer.gui.histogram_widget import HistogramDock
+from restorer.gui.hold_key import HoldKey
 from restorer.gui.qimage import numpy_to_qimage, pixel_rgb
 from restorer.gui.status import WorkStatus
 from restorer.gui.theme import THEMES, apply_theme
@@ -218,8 +219,11 @@ class MainWindow(QMainWindow):
         self.act_zoom_out = self._action("Zoom &out", self.viewer.zoom_out, SK.ZoomOut, "Zoom out")
         self.act_compare = self._action("&Compare models", self.toggle_compare, "Ctrl+K",
                                         "Compare 2-4 models on this photo")
-        self.act_original = self._action("Show &original", self.viewer.show_original, "T",
-                                         "Flip between the original and the colour version", checkable=True)
+        # Hold T to peek at the original (HoldKey below); the button / menu item toggles it on and off.
+        self.act_original = self._action("Show &original", lambda on: self._update_original(), None,
+                                         "Show the original instead of the colour version (or hold T)",
+                                         checkable=True)
+        self.hold_t = HoldKey(self, Qt.Key.Key_T, lambda held: self._update_original())
         self.act_hints = self._action("&Hint tool", self._on_hint_tool, "H",
                                       "Click the photo to tell the model a colour", checkable=True)
         self.act_hints.setEnabled(False)
@@ -681,6 +685,9 @@ class MainWindow(QMainWindow):
     def is_busy(self) -> bool:
         return self.work.is_busy()
 
+    def _update_original(self) -> None:
+        self.viewer.show_original(self.act_original.isChecked() or self.hold_t.held)
+
     # ================================================================================================ hints
     def _on_hint_tool(self, on: bool) -> None:
         self.hint_controller.set_active(on)
@@ -774,6 +781,7 @@ class MainWindow(QMainWindow):
         self.hist_dock.stop()
         self.compare.cancel()
         self.strip.cancel()
+        self.hold_t.detach()
         cancel_all()
         t0 = time.monotonic()
         wait_all(30_000)

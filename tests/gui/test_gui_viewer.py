@@ -86,9 +86,10 @@ def test_window_zoom_shortcuts_and_modes(qtbot, window, gray_png):
     assert v.is_fit()
     window.mode_actions["side"].trigger()
     assert window.viewer.mode() == "side"
-    window.act_original.setChecked(True)
+    window.act_original.setChecked(True)  # the "Original" button toggles
     assert window.viewer.showing_original()
     window.act_original.setChecked(False)
+    assert not window.viewer.showing_original()
     # shortcuts are the documented ones
     assert window.act_fit.shortcut().toString() == "Ctrl+0"
     assert window.act_100.shortcut().toString() == "Ctrl+1"
@@ -97,3 +98,23 @@ def test_window_zoom_shortcuts_and_modes(qtbot, window, gray_png):
     assert window.act_save_all.shortcut().toString() == "Ctrl+Shift+S"
     assert window.act_open.shortcut().toString() == "Ctrl+O"
     assert window.act_undo.shortcut().toString() == "Ctrl+Z"
+
+
+def test_hold_t_shows_the_original_until_released(qtbot, window, gray_png):
+    from PySide6.QtCore import QEvent
+    from PySide6.QtGui import QKeyEvent
+    from PySide6.QtWidgets import QApplication
+
+    open_and_wait(qtbot, window, gray_png)
+    target = window.viewer.primary.viewport()
+    qtbot.keyPress(target, Qt.Key.Key_T)
+    assert window.viewer.showing_original() and window.viewer.primary.item.mode() == "before"
+    # auto-repeat while held changes nothing
+    rep = QKeyEvent(QEvent.Type.KeyPress, Qt.Key.Key_T, Qt.KeyboardModifier.NoModifier, "t", True)
+    QApplication.sendEvent(target, rep)
+    assert window.viewer.showing_original()
+    qtbot.keyRelease(target, Qt.Key.Key_T)
+    assert not window.viewer.showing_original() and window.viewer.primary.item.mode() == "split"
+    # Ctrl+T is not the hold key
+    qtbot.keyPress(target, Qt.Key.Key_T, Qt.KeyboardModifier.ControlModifier)
+    assert not window.viewer.showing_original()
