@@ -7,6 +7,7 @@ make the colours vivid.
 """
 from __future__ import annotations
 
+import copy
 import csv
 import dataclasses
 import json
@@ -72,6 +73,7 @@ class TrainConfig:
     threads: int | None = None
     channels_last: bool = False
     bf16: bool = False
+    ema_decay: float = 0.99  # validation and export use the moving average of the weights (0 = off)
 
 
 def _batch_lab(rgb_u8: torch.Tensor) -> torch.Tensor:
@@ -167,6 +169,10 @@ class Trainer:
         if cfg.channels_last:
             self.net = self.net.to(memory_format=torch.channels_last)
         self.trainable = [p for p in self.net.parameters() if p.requires_grad]
+        # Weight averaging smooths out the noise of few, large CPU-budget steps at no training cost.
+        self.ema = copy.deepcopy(self.net).eval() if cfg.ema_decay > 0 else None
+        if self.ema is not None:
+            self.ema.requires_grad_(False)
         self.opt_g = torch.optim.Adam(self.trainable, lr=cfg.lr, betas=(0.5, 0.999))
         self.disc = PatchDiscriminator().to(self.device)
         self.opt_d = torch.optim.Adam(self.disc.parameters(), lr=cfg.lr_d, betas=(0.5, 0.999))
@@ -227,6 +233,7 @@ class Trainer:
     def save_checkpoint(self) -> None:
         state = {
             "net": self.net.state_dict(), "disc": self.disc.state_dict(),
+            "ema": (self.ema or self.net).state_dict(),
             "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
             "step": self.step, "images_seen": self.images_seen, "elapsed": self.elapsed,
             "config": json.dumps(dataclasses.asdict(self.cfg)), "history": json.dumps(self.history),
@@ -240,6 +247,8 @@ class Trainer:
             return False
         state = torch.load(self.ckpt_path, map_location=self.device, weights_only=True)
         self.net.load_state_dict(state["net"])
+        if self.ema is not None:
+            self.ema.load_state_dict(state.get("ema", state["net"]))  # older checkpoints had no average
         self.disc.load_state_dict(state["disc"])
         self.opt_g.load_state_dict(state["opt_g"])
         self.opt_d.load_state_dict(state["opt_d"])
@@ -292,8 +301,24 @@ class Trainer:
         self.opt_g.zero_grad(set_to_none=True)
         loss.backward()
         self.opt_g.step()
+        self._update_ema()
         out["loss"] = loss.item()
         return out
+
+    @torch.no_grad()
+    def _update_ema(self) -> None:
+        if self.ema is None:
+            return
+        d = self.cfg.ema_decay
+        for pe, p in zip(self.ema.parameters(), self.net.parameters()):
+            if p.requires_grad:
+                pe.lerp_(p, 1.0 - d)
+        for be, b in zip(self.ema.buffers(), self.net.buffers()):
+            be.copy_(b)
+
+    @property
+    def eval_net(self):
+        return self.ema if self.ema is not None else self.net
 
     def run(self) -> dict[str, Any]:
         from tqdm import tqdm
@@ -363,7 +388,7 @@ class Trainer:
         return result
 
     def validate_and_log(self, writer, logf) -> dict[str, float]:
-        metrics, pred = validate(self.net, self.val_rgb, self.device)
+        metrics, pred = validate(self.eval_net, self.val_rgb, self.device)
         metrics["gray_psnr"] = self.gray_psnr
         self.history.append({"step": self.step, "minutes": self.elapsed / 60, **metrics})
         writer.writerow([self.step, f"{self.elapsed / 60:.2f}", "val", "", "", "", "", "", "",
@@ -381,7 +406,7 @@ class Trainer:
         from restorer.core.paths import user_models_dir
 
         cfg = self.cfg
-        net = self.net.eval()
+        net = self.eval_net.eval()
         n_train = len(getattr(self, "train_images", [])) or self.n_train
         card = ModelCard(
             name=cfg.name, arch=cfg.arch, arch_kwargs=dict(cfg.arch_kwargs), working_size=cfg.working_size,
@@ -390,7 +415,7 @@ class Trainer:
             training={
                 "data": str(cfg.data), "val": str(cfg.val) if cfg.val else "5% of data", "images": n_train,
                 "minutes": round(self.elapsed / 60, 1), "steps": self.step, "images_seen": self.images_seen,
-                "crop": cfg.size, "batch": cfg.batch, "lr": cfg.lr,
+                "crop": cfg.size, "batch": cfg.batch, "lr": cfg.lr, "ema_decay": cfg.ema_decay,
                 "losses": {"smooth_l1": 1.0, "chroma_boost": cfg.chroma_boost, "vgg_perceptual": cfg.perc_weight,
                            "adversarial": cfg.adv_weight, "gan_mode": cfg.gan_mode,
                            "adversarial_share": cfg.gan_fraction},
@@ -402,6 +427,5 @@ class Trainer:
             created=time.strftime("%Y-%m-%dT%H:%M:%S"), restorer_version=__version__,
         )
         path = save_model(net, card, cfg.out_dir or user_models_dir())
-        self.net.train()
         self.log(f"exported model {cfg.name!r} to {path}")
         return path
