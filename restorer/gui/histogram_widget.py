@@ -35,9 +35,16 @@ def series_colour(role: str, result_index: int) -> QColor:
 class HistogramPlot(QWidget):
     """Line plot of histograms over ``[lo, hi]``; the reference is drawn filled, results as lines."""
 
-    def __init__(self, title: str, lo: float, hi: float, parent: QWidget | None = None) -> None:
+    #: Auto-zoom keeps this share of every series' mass in view.
+    ZOOM_MASS = 0.995
+
+    def __init__(self, title: str, lo: float, hi: float, parent: QWidget | None = None,
+                 auto_zoom: bool = False) -> None:
         super().__init__(parent)
         self.title, self.lo, self.hi = title, lo, hi
+        # a and b of real photos (and of careful colourisations) sit within a few tens of units of 0; on the full
+        # ±110 axis they would be one thin spike. auto_zoom shows the symmetric range that holds the data.
+        self.auto_zoom = auto_zoom
         self._series: list[tuple[str, np.ndarray, QColor, bool]] = []
         self._note = ""
         self.setMinimumHeight(90)
@@ -54,6 +61,26 @@ class HistogramPlot(QWidget):
 
     def sizeHint(self) -> QSize:  # noqa: N802
         return QSize(300, 120)
+
+    def visible_range(self) -> tuple[float, float]:
+        """The x range drawn: the full ``[lo, hi]``, or with auto-zoom the smallest symmetric ±R (a multiple of
+        10, at least 20) holding ``ZOOM_MASS`` of every series."""
+        if not self.auto_zoom or not self._series or not self.lo < 0 < self.hi:
+            return self.lo, self.hi
+        limit = min(-self.lo, self.hi)
+        need = 20.0
+        for _, h, _, _ in self._series:
+            total = float(h.sum())
+            if h.size == 0 or total <= 0:
+                continue
+            centres = self.lo + (np.arange(h.size) + 0.5) * (self.hi - self.lo) / h.size
+            order = np.argsort(np.abs(centres), kind="stable")
+            cum = np.cumsum(h[order]) / total
+            k = int(np.searchsorted(cum, self.ZOOM_MASS))
+            reach = float(np.abs(centres[order[min(k, h.size - 1)]])) + (self.hi - self.lo) / h.size
+            need = max(need, math.ceil(reach / 10.0) * 10.0)
+        r = min(need, limit)
+        return -r, r
 
     def paintEvent(self, event) -> None:  # noqa: N802, ANN001
         p = QPainter(self)
@@ -75,9 +102,10 @@ class HistogramPlot(QWidget):
         # x ticks: the ends and zero (a/b) or the middle (L)
         grid = QColor(text)
         grid.setAlpha(50)
-        ticks = [self.lo, 0.0, self.hi] if self.lo < 0 < self.hi else [self.lo, (self.lo + self.hi) / 2, self.hi]
+        vlo, vhi = self.visible_range()
+        ticks = [vlo, 0.0, vhi] if vlo < 0 < vhi else [vlo, (vlo + vhi) / 2, vhi]
         for t in ticks:
-            x = plot.left() + (t - self.lo) / (self.hi - self.lo) * plot.width()
+            x = plot.left() + (t - vlo) / (vhi - vlo) * plot.width()
             p.setPen(QPen(grid, 1))
             p.drawLine(QPointF(x, plot.top()), QPointF(x, plot.bottom()))
             p.setPen(text)
@@ -91,9 +119,11 @@ class HistogramPlot(QWidget):
         if not self._series:
             p.setPen(text)
             p.drawText(plot, Qt.AlignmentFlag.AlignCenter, "no data yet")
+            p.end()
             return
+        p.setClipRect(plot)
         # A shared y scale so heights compare across series; the top is the tallest bin (with a little air).
-        ymax = max((float(h.max()) for _, h, _, _ in self._series if h.size), default=0.0)
+        ymax = max((float(h.max()) for _, h, _, _ in self._series if h.size), default=0.0)  # (all bins count)
         if ymax <= 0:
             ymax = 1.0
         ymax *= 1.05
@@ -102,8 +132,12 @@ class HistogramPlot(QWidget):
             if h.size == 0:
                 continue
             n = h.size
-            xs = plot.left() + (np.arange(n) + 0.5) / n * plot.width()
-            ys = plot.bottom() - np.minimum(h / ymax, 1.0) * plot.height()
+            centres = self.lo + (np.arange(n) + 0.5) * (self.hi - self.lo) / n
+            keep = (centres >= vlo) & (centres <= vhi)
+            if not keep.any():
+                continue
+            xs = plot.left() + (centres[keep] - vlo) / (vhi - vlo) * plot.width()
+            ys = plot.bottom() - np.minimum(h[keep] / ymax, 1.0) * plot.height()
             pts = [QPointF(float(x), float(y)) for x, y in zip(xs, ys)]
             if filled:
                 path = QPainterPath()
@@ -146,8 +180,8 @@ class HistogramPanel(QWidget):
         self.table.setWordWrap(True)
         self.table.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
         self.plot_L = HistogramPlot("L (lightness)", 0.0, 100.0)
-        self.plot_a = HistogramPlot("a (green − / red +)", -110.0, 110.0)
-        self.plot_b = HistogramPlot("b (blue − / yellow +)", -110.0, 110.0)
+        self.plot_a = HistogramPlot("a (green − / red +)", -110.0, 110.0, auto_zoom=True)
+        self.plot_b = HistogramPlot("b (blue − / yellow +)", -110.0, 110.0, auto_zoom=True)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 6, 6, 6)
         lay.addWidget(self.table)

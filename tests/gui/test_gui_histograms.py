@@ -58,10 +58,14 @@ def test_histograms_vs_ground_truth_and_between_models(qtbot, window, colour_png
 def test_histogram_updates_when_result_changes(qtbot, window, gray_png):
     open_and_wait(qtbot, window, gray_png)
     first = _wait_histograms(qtbot, window, 2)
-    with qtbot.waitSignal(window.histogramsReady, timeout=30_000) as blocker:
-        window.model_combo.setCurrentIndex(1 - window.model_combo.currentIndex())
-    second = blocker.args[0]
-    assert second.series[1].label != first.series[1].label
+    old_model = first.series[1].label
+    window.model_combo.setCurrentIndex(1 - window.model_combo.currentIndex())
+    new_model = window.current_model()
+    assert new_model != old_model
+    # (a computation for the old result may still land first; the panel must end up showing the new one)
+    qtbot.waitUntil(lambda: window.histograms.data.series[-1].label == new_model, timeout=30_000)
+    res = window.displayed_result()
+    np.testing.assert_allclose(window.histograms.data.series[-1].a, metrics.ab_histograms(res.pixels)[0])
 
 
 def test_two_models_without_ground_truth_are_measured_against_each_other(qtbot, window, gray_png):
@@ -75,3 +79,23 @@ def test_two_models_without_ground_truth_are_measured_against_each_other(qtbot, 
     expected = metrics.js_divergence(r1.a, r2.a)
     assert r1.js_a == r2.js_a == expected > 0
     assert "each other" in window.histograms.table.text()
+
+
+def test_ab_plots_zoom_to_where_the_colours_are(qtbot):
+    from PySide6.QtGui import QColor
+
+    from restorer.gui.histogram_widget import HistogramPlot
+
+    plot = HistogramPlot("a", -110.0, 110.0, auto_zoom=True)
+    qtbot.addWidget(plot)
+    h = np.zeros(110)
+    h[55] = 0.7  # centre +1
+    h[62] = 0.3  # centre +15
+    plot.set_series([("x", h, QColor("red"), False)])
+    assert plot.visible_range() == (-20.0, 20.0)
+    h2 = h.copy()
+    h2[5] = 0.3  # centre -99: a third of the mass far out, the whole axis is needed
+    plot.set_series([("x", h, QColor("red"), False), ("y", h2 / h2.sum(), QColor("blue"), False)])
+    assert plot.visible_range() == (-110.0, 110.0)
+    plot.resize(300, 120)
+    plot.grab()  # paints without error
