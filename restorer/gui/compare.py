@@ -45,7 +45,8 @@ def describe_result(r: jobs.CompareResult) -> str:
         bits.append("PSNR ∞" if math.isinf(r.psnr) else f"PSNR {r.psnr:.2f} dB")
     if r.ssim is not None:
         bits.append(f"SSIM {r.ssim:.3f}")
-    return f"{r.model_name} — {t}\n" + " · ".join(b for b in bits if b)
+    # One line (the label wraps it when the tile is narrow): vertical space is photo space.
+    return f"{r.model_name} — {t} · " + " · ".join(b for b in bits if b)
 
 
 class CompareTile(QWidget):
@@ -135,6 +136,7 @@ class CompareView(QWidget):
         self._photo: Any = None  # LoadedImage
         self._tiles_photo: Any = None  # the photo the current tiles were built for
         self._pending = self._total = 0
+        self._shape: tuple[int, int] = (0, 0)
         self._results: dict[tuple[Path, str], jobs.CompareResult] = {}
         self._workers: list[Worker] = []
         self._generation = 0
@@ -310,12 +312,43 @@ class CompareView(QWidget):
                                else "Tick two or more models to compare them on this photo.")
             self.resultsChanged.emit()
             return
-        cols = 2
         before = numpy_to_qimage(self._photo.pixels)
-        for i, n in enumerate(names):
+        for n in names:
             tile = CompareTile(n)
             tile.view.set_photo(before)  # the photo rectangle; the tile shows only the colour ("after")
-            self.grid.addWidget(tile, i // cols, i % cols)
             self.sync.add(tile.view)
             self.tiles.append(tile)
+        self._layout_tiles(force=True)
         self.resultsChanged.emit()
+
+    def grid_shape(self) -> tuple[int, int]:
+        """(rows, columns) that show the photo largest in the available area (landscape photos stack)."""
+        n = len(self.tiles)
+        if n == 0 or self._photo is None:
+            return (0, 0)
+        h_img, w_img = self._photo.pixels.shape[:2]
+        W = max(self.grid_host.width(), 1)
+        H = max(self.grid_host.height(), 1)
+        caption = self.fontMetrics().height() + 8
+        best, best_scale = (1, n), -1.0
+        for cols in range(1, n + 1):
+            rows = math.ceil(n / cols)
+            scale = min((W / cols) / w_img, max(H / rows - caption, 1) / h_img)
+            if scale > best_scale + 1e-9:
+                best, best_scale = (rows, cols), scale
+        return best
+
+    def _layout_tiles(self, force: bool = False) -> None:
+        shape = self.grid_shape()
+        if not force and shape == self._shape:
+            return
+        self._shape = shape
+        rows, cols = shape
+        for t in self.tiles:
+            self.grid.removeWidget(t)
+        for i, t in enumerate(self.tiles):
+            self.grid.addWidget(t, i // cols, i % cols)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802, ANN001
+        super().resizeEvent(event)
+        self._layout_tiles()
