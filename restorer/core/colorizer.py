@@ -32,4 +32,6 @@ class Colorizer(nn.Module):
                 ab_hint = L.new_zeros(b, 2, h, w)
                 mask = L.new_zeros(b, 1, h, w)
             x = torch.cat([x, ab_hint / AB_NORM, mask], dim=1)
-        return self.net(x) * AB_NORM
+        ab = self.net(x) * AB_NORM
+        gain = float(getattr(self.card, "chroma_gain", 1.0) or 1.0)
+        return ab if gain == 1.0 else (ab * gain).clamp(-AB_NORM, AB_NORM)

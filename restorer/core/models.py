@@ -35,6 +35,9 @@ class ModelCard:
     hints: bool = True
     description: str = ""
     default: bool = False
+    # Multiplies the predicted chroma. Regression towards the mean of plausible colours desaturates; a gain
+    # calibrated on training photos (tools/calibrate_gain.py, recorded in ``training``) restores vividness.
+    chroma_gain: float = 1.0
     training: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
     backbone: dict[str, Any] | None = None
