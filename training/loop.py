@@ -204,6 +204,17 @@ class Trainer:
             net.freeze_backbone()
         return net.train()
 
+    def load_val(self) -> None:
+        """The validation crops from ``cfg.val`` (enough to validate or export without the training set)."""
+        val_images, _, vrep = load_folder(self.cfg.val, max_short=256, limit=self.cfg.val_count)
+        self.log(f"val data {self.cfg.val}: {vrep}")
+        self._set_val(val_images)
+
+    def _set_val(self, val_images: list[np.ndarray]) -> None:
+        self.val_rgb = center_crop_batch(val_images[: self.cfg.val_count], self.cfg.val_size)
+        self.gray_psnr = gray_baseline(self.val_rgb)
+        self.log(f"gray baseline on val: PSNR {self.gray_psnr:.2f} dB")
+
     def load_data(self) -> None:
         cfg = self.cfg
         images, paths, report = load_folder(cfg.data, max_short=256, limit=cfg.max_images_per_folder)
@@ -211,16 +222,12 @@ class Trainer:
         if not images:
             raise SystemExit(f"no usable colour photos in {cfg.data}")
         if cfg.val:
-            val_images, _, vrep = load_folder(cfg.val, max_short=256, limit=cfg.val_count)
-            self.log(f"val data {cfg.val}: {vrep}")
+            self.load_val()
         else:  # hold out every 20th photo
-            val_images = images[::20][: cfg.val_count]
+            self._set_val(images[::20])
             images = [im for i, im in enumerate(images) if i % 20]
             paths = [p for i, p in enumerate(paths) if i % 20]
         self.train_images, self.train_paths = images, paths
-        self.val_rgb = center_crop_batch(val_images[: cfg.val_count], cfg.val_size)
-        self.gray_psnr = gray_baseline(self.val_rgb)
-        self.log(f"gray baseline on val: PSNR {self.gray_psnr:.2f} dB")
         ds = CropDataset(images, cfg.size, balance_weights(paths), seed=cfg.seed + 7919 * (self.step + 1))
         self.loader = DataLoader(ds, batch_size=cfg.batch, num_workers=cfg.workers, shuffle=False,
                                  drop_last=True, persistent_workers=cfg.workers > 0)

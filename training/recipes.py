@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from training.loop import TrainConfig, Trainer
+from training.loop import TrainConfig, Trainer, validate
 
 SHARED = "../shared/data"
 
@@ -46,10 +46,12 @@ def main() -> None:
                       threads=a.threads, max_images_per_folder=a.limit, **RECIPES[a.name])
     trainer = Trainer(cfg)
     if a.export_only:
-        if not trainer.load_checkpoint() or not trainer.history:
-            raise SystemExit(f"no checkpoint with a validation in {cfg.run_dir}")
-        last = {k: v for k, v in trainer.history[-1].items() if k not in ("step", "minutes")}
-        print(trainer.export(last))
+        if not trainer.load_checkpoint():
+            raise SystemExit(f"no checkpoint in {cfg.run_dir}")
+        trainer.load_val()  # validate exactly the weights being exported
+        metrics, _ = validate(trainer.eval_net, trainer.val_rgb, trainer.device)
+        metrics["gray_psnr"] = trainer.gray_psnr
+        print(trainer.export(metrics))
         return
     print(json.dumps(trainer.run(), indent=2, default=str))
 
