@@ -238,6 +238,7 @@ def save_model(net, card: ModelCard, folder: str | Path) -> Path:
     os.close(fd)
     try:
         save_file(state, tmp, metadata={"name": card.name, "arch": card.arch})
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a model folder may be shared
         os.replace(tmp, weights)
     finally:
         if os.path.exists(tmp):
@@ -245,6 +246,7 @@ def save_model(net, card: ModelCard, folder: str | Path) -> Path:
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".restorer-", suffix=".json")
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         f.write(card.to_json() + "\n")
+    os.chmod(tmp, 0o644)
     os.replace(tmp, card_path)
     card.path = card_path
     return card_path
