@@ -3,7 +3,7 @@
 Run under a virtual X server so the window is drawn by a real window system::
 
     xvfb-run -s '-screen 0 1600x1000x24' .venv/bin/python docs/screenshots/make_screenshots.py \
-        --photo /path/to/old_photo.jpg [--models a,b,c] [--out docs/screenshots]
+        --photo /path/to/old_photo.jpg [--folder /path/to/box] [--models a,b,c] [--out docs/screenshots]
 
 Writes ``main.png`` (split view with the colour result), ``compare.png`` (2-3 models) and ``histograms.png``
 (the histogram dock during the comparison). Everything is driven through the window's public API and
@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QEventLoop, QTimer
+from PySide6.QtCore import QEventLoop, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
 
@@ -69,6 +69,8 @@ def main(argv: list[str] | None = None) -> int:
     win.previewReady.connect(lambda r: done.__setitem__("preview", r))
     win.fullReady.connect(lambda r: done.__setitem__("full", r))
     win.histogramsReady.connect(lambda d: done.__setitem__("hist", d))
+    # A little wider than the default dock so the numbers table fits on one line per model.
+    win.resizeDocks([win.hist_dock], [400], Qt.Orientation.Horizontal)
     win.open_paths([args.folder, args.photo] if args.folder else [args.photo])
     wait_until(lambda: win.strip.count() > 0, 120, "the photo strip")
     win.strip.select_path(Path(args.photo))

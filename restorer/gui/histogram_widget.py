@@ -220,7 +220,7 @@ class HistogramPanel(QWidget):
             elif s.role == "truth":
                 name += " <small>(ground truth)</small>"
             elif data.reference == s.label:
-                name += " <small>(reference)</small>"
+                name += " <small>(ref.)</small>"
             rows.append(f"<tr><td>{swatch} {name}</td><td align='right'>{_fmt(s.colourfulness, 1)}</td>"
                         f"<td align='right'>{_fmt(s.js_a)}</td><td align='right'>{_fmt(s.js_b)}</td></tr>")
         ref = html.escape(data.reference) if data.reference else "—"
@@ -232,7 +232,7 @@ class HistogramPanel(QWidget):
         if data.reference is None:
             foot = ("<small>JS divergence needs a reference: a colour photo as input (ground truth) or a second "
                     "model in the Compare tab. Colourfulness: Hasler &amp; Süsstrunk (0 = gray).</small>")
-        self.table.setText(f"<table cellspacing='4'>{head}{''.join(rows)}</table>{foot}")
+        self.table.setText(f"<table cellspacing='0' cellpadding='3'>{head}{''.join(rows)}</table>{foot}")
         self.plot_L.set_series(L)
         self.plot_a.set_series(a, "" if a else "no colour yet")
         self.plot_b.set_series(b, "" if b else "no colour yet")
