@@ -63,8 +63,19 @@ def colour_png(tmp_path) -> Path:
 
 
 @pytest.fixture
-def window(qtbot, tiny_model_dir):
-    """A shown MainWindow whose model list (tiny-test, tiny-test-2) has loaded."""
+def only_tiny_models(tiny_model_dir, tmp_path, monkeypatch):
+    """Hide the bundled models: GUI tests must not depend on (or wait for) whatever resources/models holds."""
+    import restorer.core.models as models
+
+    empty = tmp_path / "no_bundled_models"
+    empty.mkdir()
+    monkeypatch.setattr(models, "bundled_models_dir", lambda: empty)
+    return tiny_model_dir
+
+
+@pytest.fixture
+def window(qtbot, only_tiny_models):
+    """A shown MainWindow whose model list is exactly the two tiny test models (tiny-test, tiny-test-2)."""
     from restorer.gui.app import create_app
     from restorer.gui.main_window import MainWindow
 
@@ -74,4 +85,5 @@ def window(qtbot, tiny_model_dir):
     win.resize(1200, 800)
     win.show()
     qtbot.waitUntil(lambda: win.model_combo.count() >= 2, timeout=30_000)
+    assert win.model_combo.count() == 2
     return win

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QApplication
 from restorer.gui import settings as S
 
 
-def test_run_cli_opens_the_files(qtbot, tiny_model_dir, gray_png, monkeypatch):
+def test_run_cli_opens_the_files(qtbot, only_tiny_models, gray_png, monkeypatch):
     from restorer.gui import app as gui_app
     from restorer.gui.main_window import MainWindow
 
@@ -30,7 +30,7 @@ def test_run_cli_opens_the_files(qtbot, tiny_model_dir, gray_png, monkeypatch):
     assert "photo.png" in seen["title"] or seen["title"] == "Restorer"
 
 
-def test_settings_persist(qtbot, tiny_model_dir, gray_png):
+def test_settings_persist(qtbot, only_tiny_models, gray_png):
     from restorer.gui.main_window import MainWindow
 
     w1 = MainWindow()
@@ -55,7 +55,7 @@ def test_settings_persist(qtbot, tiny_model_dir, gray_png):
     w2.close()
 
 
-def test_missing_saved_model_falls_back(qtbot, tiny_model_dir):
+def test_missing_saved_model_falls_back(qtbot, only_tiny_models):
     from restorer.gui.main_window import MainWindow
 
     S.put(S.MODEL, "deleted-model")

@@ -4,6 +4,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
+import pytest
 from guihelpers import open_and_wait
 from PySide6.QtCore import Qt
 
@@ -154,3 +155,22 @@ def test_save_reuses_the_full_result(qtbot, window, gray_png, tmp_path, monkeypa
     with qtbot.waitSignal(window.saved, timeout=30_000):
         window.save_current()
     assert calls == []  # what is on screen is what is written
+
+
+def test_bundled_default_model_in_the_window(qtbot, gray_png):
+    """The real thing: the default bundled model colourises a photo through the window (skipped without one)."""
+    from restorer.core.models import list_models
+    from restorer.gui.main_window import MainWindow
+
+    bundled = [c for c in list_models() if c.bundled]
+    if not bundled:
+        pytest.skip("no bundled models in resources/models")
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitUntil(lambda: win.model_combo.count() >= len(bundled), timeout=60_000)
+    default = next((c for c in bundled if c.default), bundled[0])
+    assert win.current_model() == default.name
+    res = open_and_wait(qtbot, win, gray_png, timeout=120_000)
+    assert res.model_name == default.name and res.pixels.shape == (96, 128, 3)
+    assert default.description.split(":")[0] in win.model_combo.toolTip()
