@@ -7,7 +7,10 @@ comes from ``restorer.core`` (imageio, models, engine, hints, metrics), called o
 Modules:
 
 * ``app``             – ``run_cli(args)`` / ``main()``: QApplication, icon, theme, the main window.
-* ``main_window``     – menus, shortcuts, docks, the colourise / save / save-all flows.
+* ``main_window``     – menus, shortcuts, docks, the open / preview / full-resolution flow.
+* ``export``          – Save and Save all through the core writer.
+* ``status``          – the status bar's progress / Cancel / timing / device area.
+* ``hold_key``        – hold T to see the original.
 * ``viewer``          – zoomable before/after photo view (split slider, side by side, toggle).
 * ``hints_tool``      – colour hints: data model, undo commands, draggable circles.
 * ``compare``         – 2-4 models side by side with synchronised zoom/pan and metrics.

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (
     QGridLayout,
     QLabel,
@@ -78,7 +79,7 @@ class CompareTile(QWidget):
         self.result = r
         self.label.setText(describe_result(r))
         if r.pixels is not None:
-            self.view.set_after(numpy_to_qimage(r.pixels))
+            self.view.set_after(r.display if r.display is not None else numpy_to_qimage(r.pixels))
 
 
 class CompareView(QWidget):
@@ -135,6 +136,7 @@ class CompareView(QWidget):
         self.tiles: list[CompareTile] = []
         self._photo: Any = None  # LoadedImage
         self._tiles_photo: Any = None  # the photo the current tiles were built for
+        self._display: QImage | QPixmap | None = None
         self._pending = self._total = 0
         self._shape: tuple[int, int] = (0, 0)
         self._results: dict[tuple[Path, str], jobs.CompareResult] = {}
@@ -173,17 +175,21 @@ class CompareView(QWidget):
         self.models.blockSignals(False)
         self._schedule()
 
-    def set_photo(self, image: Any) -> None:
-        """The photo to compare on (a LoadedImage, or None). Running work for the old photo is cancelled."""
+    def set_photo(self, image: Any, display: QImage | QPixmap | None = None) -> None:
+        """The photo to compare on (a LoadedImage, or None); ``display`` is its ready-made QImage/QPixmap if the
+        caller has one (converting an 18 MP scan again would freeze the GUI). Running work is cancelled; the
+        tiles are rebuilt when the view is next shown."""
         if image is self._photo:
             return
         self.cancel()
         self._photo = image
+        self._display = display
         # Full-resolution results of 4 models are big: keep only those of the photo on screen.
         keep = Path(image.path) if image is not None else None
         self._results = {k: v for k, v in self._results.items() if k[0] == keep}
-        self._rebuild_tiles()
-        self._schedule()
+        if self.isVisible():
+            self._rebuild_tiles()
+            self._schedule()
 
     def results(self) -> list[jobs.CompareResult]:
         """Results for the current photo and the currently ticked models, in tile order."""
@@ -195,6 +201,7 @@ class CompareView(QWidget):
     # -- running ---------------------------------------------------------------------------------------------
     def showEvent(self, event) -> None:  # noqa: N802, ANN001
         super().showEvent(event)
+        self._rebuild_tiles()
         self._schedule()
 
     def _schedule(self) -> None:
@@ -312,7 +319,10 @@ class CompareView(QWidget):
                                else "Tick two or more models to compare them on this photo.")
             self.resultsChanged.emit()
             return
-        before = numpy_to_qimage(self._photo.pixels)
+        if self._display is None:
+            self._display = numpy_to_qimage(self._photo.pixels)
+        before = self._display if isinstance(self._display, QPixmap) else QPixmap.fromImage(self._display)
+        self._display = before  # converted once, shared by every tile (QPixmap is implicitly shared)
         for n in names:
             tile = CompareTile(n)
             tile.view.set_photo(before)  # the photo rectangle; the tile shows only the colour ("after")

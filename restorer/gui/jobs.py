@@ -258,6 +258,7 @@ class CompareResult:
     ssim: float | None = None
     error: str | None = None
     token: Any = None
+    display: Any = None  # QImage of ``pixels``, made on the worker
 
 
 def compare_model(ctl: JobControl, cache: ModelCache, model_name: str, pixels: np.ndarray, was_color: bool,
@@ -283,6 +284,10 @@ def compare_model(ctl: JobControl, cache: ModelCache, model_name: str, pixels: n
         res.psnr = metrics.psnr(pred8, gt8)
         if min(out.shape[:2]) >= 11:
             res.ssim = metrics.ssim(pred8, gt8)
+    ctl.check()
+    from restorer.gui.qimage import numpy_to_qimage
+
+    res.display = numpy_to_qimage(out)
     return res
 
 

@@ -544,7 +544,7 @@ class MainWindow(QMainWindow):
         was_color = bool(getattr(doc.image, "was_color", False))
         self.viewer.set_before_caption("Original (colour: ground truth)" if was_color else "Original")
         self.hint_controller.set_document(doc.hints, doc.undo)
-        self.compare.set_photo(doc.image)
+        self.compare.set_photo(doc.image, self.viewer.primary.item.before_pixmap())
         self.setWindowTitle(f"{doc.path.name} — Restorer")
         self.photoShown.emit(doc.path)
         cached = doc.previews.get(doc.key(self.current_model()))
