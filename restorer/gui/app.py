@@ -24,8 +24,21 @@ def create_app(argv: Sequence[str] | None = None) -> QApplication:
     return app  # type: ignore[return-value]
 
 
+def _no_display() -> bool:
+    """True on Linux/BSD with no X11/Wayland screen, where Qt would abort with a cryptic plugin error."""
+    import os
+
+    if sys.platform.startswith(("win", "darwin")) or os.environ.get("QT_QPA_PLATFORM"):
+        return False
+    return not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
 def run_cli(args: argparse.Namespace) -> int:
     """Open the main window with ``args.files`` (photos and/or folders) and run until it is closed."""
+    if _no_display():
+        print("restorer: no display found (DISPLAY/WAYLAND_DISPLAY unset); use `restorer colorize` on the "
+              "command line, or run under a desktop session", file=sys.stderr)
+        return 2
     app = create_app()
     from restorer.gui.main_window import MainWindow
 
