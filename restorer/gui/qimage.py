@@ -5,6 +5,8 @@ import numpy as np
 from PySide6.QtCore import QSysInfo, Qt
 from PySide6.QtGui import QColor, QImage, QPainter
 
+from restorer.core.metrics import to_uint8_rgb
+
 
 def to_display_uint8(pixels: np.ndarray) -> np.ndarray:
     """``HxWx3`` uint8 for the screen from uint8 / uint16 / float [0, 1] RGB (16-bit is rounded, not truncated)."""
@@ -13,13 +15,7 @@ def to_display_uint8(pixels: np.ndarray) -> np.ndarray:
         pixels = np.repeat(pixels[:, :, None], 3, axis=2)
     if pixels.shape[2] == 4:
         pixels = pixels[:, :, :3]
-    if pixels.dtype == np.uint8:
-        return pixels
-    if pixels.dtype == np.uint16:
-        return ((pixels.astype(np.uint32) + 128) // 257).astype(np.uint8)
-    if np.issubdtype(pixels.dtype, np.floating):
-        return np.clip(np.rint(pixels * 255.0), 0, 255).astype(np.uint8)
-    raise TypeError(f"cannot display pixels of type {pixels.dtype}")
+    return to_uint8_rgb(pixels)
 
 
 def numpy_to_qimage(pixels: np.ndarray) -> QImage:
