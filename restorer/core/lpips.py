@@ -52,7 +52,8 @@ def _load_state_dict(path: Path) -> dict[str, torch.Tensor]:
     return {k: v.float() if v.is_floating_point() else v for k, v in sd.items()}
 
 
-def _vgg16_features_module() -> nn.Sequential:
+def vgg16_features_module() -> nn.Sequential:
+    """Untrained torchvision-layout VGG16 ``features`` (31 modules, non-inplace ReLUs)."""
     layers: list[nn.Module] = []
     c_in = 3
     for v in _VGG16_CFG:
@@ -80,7 +81,7 @@ def load_vgg16_features(device: str | torch.device = "cpu", path: str | Path | N
     LPIPS feeds it its own scaling instead. ``path`` overrides ``resources/backbones/vgg16_features.safetensors``
     (a ``.pth`` state_dict also works). Raises :class:`BackboneMissing` if the file is absent.
     """
-    features = _vgg16_features_module()
+    features = vgg16_features_module()
     features.load_state_dict(_load_state_dict(Path(path) if path else backbones_dir() / VGG16_FILE), strict=True)
     return _freeze(features.to(device=device, dtype=torch.float32))  # type: ignore[return-value]
 

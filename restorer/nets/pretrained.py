@@ -201,16 +201,10 @@ class VGG16Encoder(nn.Module):
 
     def __init__(self):
         super().__init__()
-        cfg = [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512]
-        layers: list[nn.Module] = []
-        cin = 3
-        for v in cfg:
-            if v == "M":
-                layers.append(nn.MaxPool2d(2, 2))
-            else:
-                layers += [nn.Conv2d(cin, v, 3, padding=1), nn.ReLU(inplace=True)]
-                cin = v
-        self.features = nn.Sequential(*layers)
+        from restorer.core.lpips import vgg16_features_module
+
+        # The same trunk as LPIPS and the perceptual loss; the final max-pool (index 30) is never tapped.
+        self.features = vgg16_features_module()[:30]
 
     def forward(self, x: torch.Tensor, extra=None) -> list[torch.Tensor]:
         feats = []
