@@ -10,7 +10,7 @@ Per model:
   instead of accumulating. On Linux the peak counter is reset after the model is loaded and the input made, so
   "peak" is the high-water mark during the export and "base" what the process held just before it;
 * **batch throughput** (images/s and MP/s) of read → colourise → write over a folder: ``--folder``, else
-  ``resources/sample`` if it holds photos, else a handful of generated 1 MP JPEGs.
+  a handful of generated 1 MP JPEGs.
 
 The default run (1, 12, 24 MP) is sized to stay within a few minutes per model on a 2-core CPU.
 """
@@ -35,7 +35,7 @@ import numpy as np
 
 PREVIEW_RUNS = 5
 PREVIEW_MP = 1.0
-BATCH_GENERATED = 6  # generated images when no folder is given and resources/sample is empty
+BATCH_GENERATED = 6  # generated images when no folder is given
 EXPORT_TIMEOUT_S = 600  # one export in its subprocess; a hung run is reported, not waited on forever
 _RESULT_TAG = "RESTORER_BENCH_RESULT "
 
@@ -188,16 +188,13 @@ def measure_preview(model: Any, runs: int = PREVIEW_RUNS, megapixels: float = PR
 
 def _batch_inputs(folder: str | Path | None, tmp: Path) -> tuple[list[Path], str]:
     from restorer.core.imageio import is_supported, write_image
-    from restorer.core.paths import resources_dir
 
     def scan(d: Path) -> list[Path]:
         return sorted(p for p in d.rglob("*") if p.is_file() and is_supported(p))
 
     if folder is not None:
         return scan(Path(folder)), str(folder)
-    sample = resources_dir() / "sample"
-    if sample.is_dir() and scan(sample):
-        return scan(sample), str(sample)
+    # One bundled sample photo is too thin a batch to time: generate a few realistic 1 MP scans instead.
     files = []
     for i in range(BATCH_GENERATED):
         files.append(Path(write_image(tmp / f"gen_{i:02d}.jpg", synthetic_photo(1.0, seed=100 + i), quality=92)))
