@@ -134,11 +134,16 @@ def net_in_channels(net) -> int:
                                                       if isinstance(m, torch.nn.Conv2d)).in_channels
 
 
+def _gray_u8(rgb_u8: torch.Tensor) -> torch.Tensor:
+    """The photos with their chroma removed (a = b = 0), uint8 B x 3 x H x W."""
+    lab = _batch_lab(rgb_u8)
+    return (lab_to_rgb_t(torch.cat([lab[:, :1], torch.zeros_like(lab[:, 1:])], 1)) * 255 + 0.5).byte()
+
+
 def gray_baseline(val_rgb: torch.Tensor) -> float:
     from restorer.core.metrics import psnr
 
-    lab = _batch_lab(val_rgb)
-    gray = (lab_to_rgb_t(torch.cat([lab[:, :1], torch.zeros_like(lab[:, 1:])], 1)) * 255 + 0.5).byte()
+    gray = _gray_u8(val_rgb)
     return float(np.mean([psnr(p, g) for p, g in zip(gray.permute(0, 2, 3, 1).numpy(),
                                                      val_rgb.permute(0, 2, 3, 1).numpy())]))
 
@@ -147,8 +152,7 @@ def save_grid(path: Path, gt: torch.Tensor, pred: torch.Tensor, n: int = 8) -> N
     """Rows of gray | prediction | ground truth."""
     from PIL import Image
 
-    lab = _batch_lab(gt[:n])
-    gray = (lab_to_rgb_t(torch.cat([lab[:, :1], torch.zeros_like(lab[:, 1:])], 1)) * 255 + 0.5).byte()
+    gray = _gray_u8(gt[:n])
     rows = [torch.cat([g, p, t], dim=2) for g, p, t in zip(gray, pred[:n], gt[:n])]
     grid = torch.cat(rows, dim=1).permute(1, 2, 0).numpy()
     tmp = path.with_name(f".{path.name}.tmp.png")
