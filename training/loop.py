@@ -11,7 +11,6 @@ import copy
 import csv
 import dataclasses
 import json
-import math
 import os
 import time
 from dataclasses import dataclass, field

@@ -139,12 +139,6 @@ def sha256_file(path: Path) -> str:
 
 
 # ------------------------------------------------------------------------------------------ torch side
-def _torch():
-    import torch
-
-    return torch
-
-
 
 def build_network(card: ModelCard):
     from restorer.nets import create_arch
@@ -165,7 +159,6 @@ def _frozen_keys(net, card: ModelCard) -> set[str]:
 
 def load_network(card: ModelCard):
     """Rebuild the network of ``card`` and load its weights, checking that every tensor is accounted for."""
-    torch = _torch()
     from safetensors.torch import load_file
 
     net = build_network(card)
