@@ -8,6 +8,10 @@
 * :class:`HintController` – connects a :class:`~restorer.gui.viewer.PhotoView` to the current photo's HintList
   and QUndoStack: click to place (initial colour = the current result's colour there), drag to move,
   double-click to change the colour, right-click to remove.
+* :class:`HintSizeBox` – the size of newly placed hints (the circles on screen keep one size).
+
+The same HintList also holds the photo's painted regions (:class:`restorer.gui.region_tool.RegionSpec`), so one
+undo stack covers both tools; this module only draws and edits the point hints in it.
 """
 from __future__ import annotations
 
@@ -18,6 +22,7 @@ from PySide6.QtCore import QObject, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QPainter, QPen, QUndoCommand, QUndoStack
 from PySide6.QtWidgets import (
     QColorDialog,
+    QComboBox,
     QGraphicsItem,
     QGraphicsSceneMouseEvent,
     QStyleOptionGraphicsItem,
@@ -27,6 +32,9 @@ from PySide6.QtWidgets import (
 from restorer.gui.viewer import PhotoView
 
 DEFAULT_RADIUS = 0.01  # the core's default: 1 % of the short side
+#: (label, radius as a fraction of the short side) offered for new hints. A larger hint pins its colour over a
+#: larger patch and samples the prediction it corrects over that patch (less noise from one odd pixel).
+HINT_SIZES = (("Small", 0.005), ("Medium", DEFAULT_RADIUS), ("Large", 0.02), ("Extra large", 0.04))
 
 
 @dataclass(frozen=True)
@@ -45,7 +53,7 @@ class HintSpec:
 
 
 class HintList(QObject):
-    """The hints of one photo, in order (later hints win where they overlap, as in the core)."""
+    """The hints and regions of one photo, in order (later hints win where they overlap, as in the core)."""
 
     changed = Signal()
 
@@ -195,6 +203,8 @@ class HintController(QObject):
         self.picker: ColourPicker = dialog_colour_picker
         #: ``sample(fx, fy) -> QColor | None``: the current result's colour at a normalised point.
         self.sample: Callable[[float, float], QColor | None] = lambda fx, fy: None
+        #: Radius of newly placed hints (fraction of the short side); see :class:`HintSizeBox`.
+        self.radius = DEFAULT_RADIUS
         self._hints: HintList | None = None
         self._stack: QUndoStack | None = None
         self._items: list[HintItem] = []
@@ -238,7 +248,7 @@ class HintController(QObject):
             colour = self.picker(initial, self.view.window())
             if colour is None:
                 return False  # the user cancelled the colour dialog: no hint
-        self._stack.push(AddHint(self._hints, HintSpec(fx, fy, HintSpec.rgb_of(colour))))
+        self._stack.push(AddHint(self._hints, HintSpec(fx, fy, HintSpec.rgb_of(colour), self.radius)))
         return True
 
     def move(self, index: int, scene_pt: QPointF) -> None:
@@ -284,7 +294,33 @@ class HintController(QObject):
             return
         w, h = self._size()
         for i, spec in enumerate(self._hints.specs()):
+            if not isinstance(spec, HintSpec):
+                continue  # a painted region: the Region tool draws those
             it = HintItem(self, i, spec)
             it.setPos(spec.x * w, spec.y * h)
             scene.addItem(it)
             self._items.append(it)
+
+
+class HintSizeBox(QComboBox):
+    """Small / Medium / Large / Extra large: the radius of the next hints placed."""
+
+    radiusChanged = Signal(float)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        for label, radius in HINT_SIZES:
+            self.addItem(label, radius)
+        self.setCurrentIndex(self._closest(DEFAULT_RADIUS))
+        self.setToolTip("Size of new colour hints: a larger hint sets the colour of a larger patch")
+        self.currentIndexChanged.connect(lambda _i: self.radiusChanged.emit(self.radius()))
+
+    def radius(self) -> float:
+        return float(self.currentData())
+
+    def set_radius(self, radius: float) -> None:
+        """Select the offered size nearest ``radius`` (a remembered value may predate the current choices)."""
+        self.setCurrentIndex(self._closest(radius))
+
+    def _closest(self, radius: float) -> int:
+        return min(range(len(HINT_SIZES)), key=lambda i: abs(HINT_SIZES[i][1] - radius))

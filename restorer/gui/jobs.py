@@ -205,16 +205,48 @@ class ColorizeResult:
     display: Any = None  # QImage of ``pixels``, made on the worker when asked (a 24 MP copy is not free)
 
 
-def to_core_hints(specs: Iterable[Any]) -> list[Any]:
-    """GUI hint specs (normalised x, y, rgb floats, radius) -> ``restorer.core.hints.Hint`` objects."""
-    from restorer.core.hints import Hint
+#: Gaussian sigma of a region's edge, as a fraction of its mask's long side (about 2 px on a 1024 px mask, at least
+#: 1 px): a brush edge becomes a short ramp instead of a hard step, without visibly growing or shrinking the region.
+REGION_FEATHER = 0.002
 
-    return [Hint.from_rgb(s.x, s.y, tuple(s.rgb), radius=s.radius) for s in specs]
+
+def _is_region(spec: Any) -> bool:
+    # Duck-typed like the point specs: region specs (restorer.gui.region_tool.RegionSpec) carry a uint8 mask.
+    return getattr(spec, "mask", None) is not None
+
+
+def feather(mask: np.ndarray) -> np.ndarray:
+    """uint8 (0..255) or float mask -> float32 0..1 with a softened edge (:data:`REGION_FEATHER`)."""
+    import cv2
+
+    m = mask.astype(np.float32) / 255.0 if mask.dtype == np.uint8 else np.asarray(mask, np.float32)
+    sigma = max(1.0, REGION_FEATHER * max(m.shape))
+    return np.clip(cv2.GaussianBlur(m, (0, 0), sigma, borderType=cv2.BORDER_REPLICATE), 0.0, 1.0)
+
+
+def to_core_hints(specs: Iterable[Any]) -> list[Any]:
+    """GUI specs -> core hints: points (normalised x, y, rgb floats, radius) become ``restorer.core.hints.Hint``,
+    painted regions (mask, rgb) a feathered ``RegionHint``. Runs on the worker: the masks are converted there."""
+    from restorer.core.hints import Hint, RegionHint
+
+    return [RegionHint.from_rgb(feather(s.mask), tuple(s.rgb)) if _is_region(s)
+            else Hint.from_rgb(s.x, s.y, tuple(s.rgb), radius=s.radius) for s in specs]
 
 
 def hints_key(specs: Iterable[Any]) -> tuple:
-    """Hashable identity of a hint list: a result is reusable only for the same model AND the same hints."""
-    return tuple((round(s.x, 5), round(s.y, 5), tuple(round(c, 4) for c in s.rgb), s.radius) for s in specs)
+    """Hashable identity of a hint list: a result is reusable only for the same model AND the same hints.
+
+    A region enters as ("region", digest of its mask, colour): cheap to compare, and a different brush stroke
+    is a different key even when the colour is the same.
+    """
+    return tuple(("region", s.digest, tuple(round(c, 4) for c in s.rgb)) if _is_region(s)
+                 else (round(s.x, 5), round(s.y, 5), tuple(round(c, 4) for c in s.rgb), s.radius) for s in specs)
+
+
+def count_hints(key: tuple) -> tuple[int, int]:
+    """(point hints, regions) in a :func:`hints_key`."""
+    regions = sum(1 for k in key if k and k[0] == "region")
+    return len(key) - regions, regions
 
 
 def colorize_photo(ctl: JobControl, cache: ModelCache, model_name: str, pixels: np.ndarray,

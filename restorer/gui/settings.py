@@ -16,6 +16,8 @@ GEOMETRY = "window/geometry"
 STATE = "window/state"
 THEME = "view/theme"  # "system" | "light" | "dark"
 VIEW_MODE = "view/mode"  # "split" | "side" | "toggle"
+HINT_RADIUS = "tools/hint_radius"  # radius of new point hints, fraction of the short side
+BRUSH_PX = "tools/brush_px"  # Region tool brush diameter in screen pixels
 
 
 def settings() -> QSettings:
@@ -26,6 +28,14 @@ def settings() -> QSettings:
 def get_str(key: str, default: str = "") -> str:
     v = settings().value(key, default)
     return str(v) if v is not None else default
+
+
+def get_float(key: str, default: float) -> float:
+    """A remembered number, or ``default`` when absent or unreadable (QSettings may hand back a string)."""
+    try:
+        return float(settings().value(key, default))
+    except (TypeError, ValueError):
+        return default
 
 
 def get_dir(key: str) -> str:

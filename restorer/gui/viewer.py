@@ -357,6 +357,7 @@ class PhotoView(ZoomView):
         self.splitChanged.emit(self._split)
 
     def set_hint_mode(self, on: bool) -> None:
+        """A tool (hints, regions) takes left clicks on the photo: crosshair cursor instead of the hand."""
         self._hint_mode = on
         self.viewport().setCursor(Qt.CursorShape.CrossCursor if on else Qt.CursorShape.OpenHandCursor)
 
@@ -373,6 +374,10 @@ class PhotoView(ZoomView):
     # -- events ----------------------------------------------------------------------------------------------
     def _near_divider(self, pos: QPointF) -> bool:
         return self._divider_active() and abs(pos.x() - self.divider_x()) <= self.HANDLE_GRAB_PX
+
+    def on_divider(self, pos: QPointF) -> bool:
+        """Whether a press at viewport ``pos`` grabs the split divider (tools leave such presses to it)."""
+        return self._near_divider(pos)
 
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         pos = event.position()
