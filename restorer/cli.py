@@ -47,6 +47,10 @@ def _add_train(sub) -> None:
     p.add_argument("--perc-weight", type=float, default=None)
     p.add_argument("--gan-fraction", type=float, default=None,
                    help="share of the time budget spent in the adversarial stage")
+    p.add_argument("--rebalance", type=float, default=None,
+                   help="colour rebalancing of the L1 loss: mix of the colour prior with uniform (0 = off)")
+    p.add_argument("--val-every", type=float, default=None,
+                   help="minutes between validations (grid image + metrics in the run folder; default 10)")
     p.add_argument("--run-dir", default=None, help="checkpoint folder (default runs/<name>)")
     p.add_argument("--resume", action="store_true", help="continue from the run folder's last checkpoint")
     p.add_argument("--workers", type=int, default=None, help="data-loader processes (default 0: in-process is faster)")

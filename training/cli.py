@@ -12,7 +12,8 @@ def config_from_args(args) -> TrainConfig:
                       run_dir=args.run_dir, resume=args.resume, seed=args.seed, out_dir=args.out_dir,
                       export=not args.no_export, bf16=getattr(args, "bf16", False))
     for opt, attr in (("size", "size"), ("batch", "batch"), ("lr", "lr"), ("adv_weight", "adv_weight"),
-                      ("perc_weight", "perc_weight"), ("gan_fraction", "gan_fraction"), ("workers", "workers")):
+                      ("perc_weight", "perc_weight"), ("gan_fraction", "gan_fraction"), ("workers", "workers"),
+                      ("rebalance", "rebalance"), ("val_every", "val_every_min")):
         v = getattr(args, opt, None)
         if v is not None:
             setattr(cfg, attr, v)
@@ -35,9 +36,13 @@ def run_cli(args) -> int:
     except (ModelError, FileNotFoundError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    if result.get("stopped") and "card" not in result and cfg.export:
+        print("stopped before training began: no model exported")
+        return 0
     m = result["metrics"]
-    print(f"done: {result['steps']} steps in {result['minutes']:.1f} min; val PSNR {m.get('psnr', 0):.2f} dB "
-          f"(gray {m.get('gray_psnr', 0):.2f}), colourfulness x{m.get('colourfulness_ratio', 0):.2f}")
+    print(f"{'stopped' if result.get('stopped') else 'done'}: {result['steps']} steps in "
+          f"{result['minutes']:.1f} min; val PSNR {m.get('psnr', 0):.2f} dB (gray {m.get('gray_psnr', 0):.2f}), "
+          f"colourfulness x{m.get('colourfulness_ratio', 0):.2f}")
     if "card" in result:
         print(f"model card: {result['card']}")
     return 0

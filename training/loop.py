@@ -25,8 +25,13 @@ from restorer import __version__
 from restorer.core.color import lab_to_rgb_t, rgb_to_lab_t
 from training.data import CropDataset, balance_weights, center_crop_batch, load_folder
 from training.hints import simulate_hints
-from training.losses import (PatchDiscriminator, PerceptualLoss, d_loss, g_adv_loss, gradient_penalty,
-                             weighted_l1)
+from training.losses import (ColourRebalance, PatchDiscriminator, PerceptualLoss, d_loss, g_adv_loss,
+                             gradient_penalty, weighted_l1)
+
+#: Creating this file in the run folder asks a running trainer to stop after its current step, save and export
+#: what it has. A file rather than a signal: the GUI runs the trainer as a child process and Windows has no
+#: SIGTERM that Python could catch to finish the work.
+STOP_FILE = "STOP"
 
 DEFAULT_ARCH_KWARGS: dict[str, dict[str, Any]] = {
     "effnet_unet": {},
@@ -53,6 +58,10 @@ class TrainConfig:
     perc_weight: float = 0.05
     adv_weight: float = 0.02
     chroma_boost: float = 1.0
+    # Colour rebalancing of the L1 (Zhang et al.): mix of the ab prior with uniform (0 = off) and the
+    # exponent softening the inverse-frequency weights.
+    rebalance: float = 0.0
+    rebalance_power: float = 1.0
     gan_fraction: float = 0.3
     gan_mode: str = "lsgan"  # lsgan | hinge | wgan-gp
     working_size: int = 256
@@ -188,6 +197,7 @@ class Trainer:
         self.elapsed = 0.0  # seconds of training, summed over resumed sessions
         self.history: list[dict[str, float]] = []
         self.n_train = 0
+        self.rebalance: ColourRebalance | None = None
 
     # -------------------------------------------------------------------------------------- setup
     def _build_net(self):
@@ -234,6 +244,10 @@ class Trainer:
             images = [im for i, im in enumerate(images) if i % 20]
             paths = [p for i, p in enumerate(paths) if i % 20]
         self.train_images, self.train_paths = images, paths
+        if cfg.rebalance > 0:
+            # ~1000 photos pin the ab prior down; the whole set would only cost start-up time.
+            self.rebalance = ColourRebalance(images[:: max(1, len(images) // 1000)], lam=cfg.rebalance,
+                                             power=cfg.rebalance_power)
         ds = CropDataset(images, cfg.size, balance_weights(paths), seed=cfg.seed + 7919 * (self.step + 1))
         self.loader = DataLoader(ds, batch_size=cfg.batch, num_workers=cfg.workers, shuffle=False,
                                  drop_last=True, persistent_workers=cfg.workers > 0)
@@ -242,6 +256,17 @@ class Trainer:
     @property
     def ckpt_path(self) -> Path:
         return self.run_dir / "last.pt"
+
+    @property
+    def stop_path(self) -> Path:
+        return self.run_dir / STOP_FILE
+
+    def stop_requested(self) -> bool:
+        """True once (the stop file is consumed, so a later ``--resume`` of this run is not stopped at once)."""
+        if not self.stop_path.exists():
+            return False
+        self.stop_path.unlink(missing_ok=True)
+        return True
 
     def save_checkpoint(self) -> None:
         state = {
@@ -300,7 +325,7 @@ class Trainer:
             ld.backward()
             self.opt_d.step()
             out["d"] = ld.item()
-        l1 = weighted_l1(pred, ab, cfg.chroma_boost)
+        l1 = weighted_l1(pred, ab, cfg.chroma_boost, self.rebalance(ab) if self.rebalance is not None else None)
         loss = l1
         out["l1"] = l1.item()
         if self.perc is not None:
@@ -358,9 +383,14 @@ class Trainer:
         bar = tqdm(total=int(budget), initial=int(min(self.elapsed, budget)), unit="s", desc=cfg.name,
                    mininterval=1 if sys.stderr.isatty() else 60)
         metrics: dict[str, float] = {}
+        stopped = False
         it = iter(self.loader)
         try:
             while self.elapsed < budget:
+                if self.stop_requested():
+                    stopped = True
+                    self.log(f"stop requested at step {self.step}: saving the model trained so far")
+                    break
                 t0 = time.time()
                 rgb = next(it)
                 adversarial = self.elapsed >= gan_start and cfg.adv_weight > 0
@@ -373,7 +403,7 @@ class Trainer:
                 bar.update(int(self.elapsed) - bar.n if self.elapsed < budget else bar.total - bar.n)
                 for k, v in out.items():
                     avg[k] = 0.95 * avg.get(k, v) + 0.05 * v
-                if self.step % 20 == 0:
+                if self.step % 20 == 0 or self.step == 1:  # step 1: the GUI shows the stage at once
                     ips = window_n / max(time.time() - window_t, 1e-6)
                     window_t, window_n = time.time(), 0
                     bar.set_postfix(stage="adv" if adversarial else "rec", l1=f"{avg['l1']:.4f}",
@@ -392,10 +422,16 @@ class Trainer:
         finally:
             bar.close()
             self.save_checkpoint()
-        if not metrics:
+        result: dict[str, Any] = {"metrics": metrics, "steps": self.step, "minutes": self.elapsed / 60,
+                                  "stopped": stopped}
+        if stopped and self.step == 0:
+            # Stopped while the photos were loading: there is nothing trained worth a model in the list.
+            logf.close()
+            return result
+        if not metrics or stopped:  # a stop mid-run: the last validation is older than the weights
             metrics = self.validate_and_log(writer, logf)
         logf.close()
-        result = {"metrics": metrics, "steps": self.step, "minutes": self.elapsed / 60}
+        result["metrics"] = metrics
         if cfg.export:
             result["card"] = str(self.export(metrics))
         return result
@@ -429,10 +465,14 @@ class Trainer:
                 "data": str(cfg.data), "val": str(cfg.val) if cfg.val else "5% of data", "images": n_train,
                 "minutes": round(self.elapsed / 60, 1), "steps": self.step, "images_seen": self.images_seen,
                 "crop": cfg.size, "batch": cfg.batch, "lr": cfg.lr, "ema_decay": cfg.ema_decay,
-                "losses": {"smooth_l1": 1.0, "chroma_boost": cfg.chroma_boost, "vgg_perceptual": cfg.perc_weight,
+                "losses": {"smooth_l1": 1.0, "chroma_boost": cfg.chroma_boost,
+                           "rebalance": {"lambda": cfg.rebalance, "power": cfg.rebalance_power},
+                           "vgg_perceptual": cfg.perc_weight,
                            "adversarial": cfg.adv_weight, "gan_mode": cfg.gan_mode,
                            "adversarial_share": cfg.gan_fraction},
                 "base": cfg.base, "device": str(self.device),
+                # A fine-tuned model's history starts with its base's own training.
+                **({"base_training": self.base_card.training} if self.base_card is not None else {}),
             },
             metrics={**{k: round(v, 4) for k, v in metrics.items() if isinstance(v, float)},
                      "val_images": cfg.val_count, "val_crop": cfg.val_size},

@@ -113,9 +113,15 @@ def list_models() -> list[ModelCard]:
 
 
 def resolve(name: str | ModelCard) -> ModelCard:
-    """Find a model card by name; ``default`` is the bundled model marked default."""
+    """Find a model card by name (``default`` is the bundled model marked default), or by the path of a
+    card or weights file outside the registry (e.g. a training run's export)."""
     if isinstance(name, ModelCard):
         return name
+    if name and name.endswith((".json", ".safetensors")):
+        card_path = Path(name).with_suffix(".json")
+        if not card_path.with_suffix(".safetensors").is_file() or not card_path.is_file():
+            raise ModelError(f"{name}: expected a model card (.json) beside its .safetensors")
+        return ModelCard.from_json(card_path.read_text(encoding="utf-8"), path=card_path, bundled=False)
     cards = list_models()
     if not cards:
         raise ModelError("no models installed (expected some in resources/models)")

@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
     QFileDialog,
+    QHBoxLayout,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -48,10 +49,11 @@ from restorer.gui import settings as S
 from restorer.gui.banner import ErrorBanner
 from restorer.gui.compare import CompareView
 from restorer.gui.export import IMAGE_FILTER, Exporter
-from restorer.gui.hints_tool import HintController, HintList
+from restorer.gui.hints_tool import DEFAULT_RADIUS, HintController, HintList, HintSizeBox
 from restorer.gui.histogram_widget import HistogramDock
 from restorer.gui.hold_key import HoldKey
 from restorer.gui.qimage import numpy_to_qimage, pixel_rgb
+from restorer.gui.region_tool import DEFAULT_BRUSH_PX, RegionController, RegionDock, brush_size_box, mean_colour_under
 from restorer.gui.status import WorkStatus
 from restorer.gui.theme import THEMES, apply_theme
 from restorer.gui.thumbnails import ThumbnailStrip
@@ -155,7 +157,18 @@ class MainWindow(QMainWindow):
 
         self.hint_controller = HintController(self.viewer.primary, self)
         self.hint_controller.sample = self._sample_result_colour
+        # Regions live in the same HintList, so hintsChanged also re-runs the preview after region edits.
         self.hint_controller.hintsChanged.connect(self._on_hints_changed)
+        self.region_controller = RegionController(self.viewer.primary, self)
+        self.region_controller.sample = self._sample_result_region
+        self.region_dock = RegionDock(self.region_controller, self)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.region_dock)
+        self.splitDockWidget(self.hist_dock, self.region_dock, Qt.Orientation.Vertical)
+        self.region_dock.hide()  # shown when the Region tool is first used
+        self.hint_size = HintSizeBox()
+        self.hint_size.radiusChanged.connect(self._on_hint_size)
+        self.brush_size = brush_size_box()
+        self.brush_size.valueChanged.connect(self._on_brush_size)
         self.undo_group = QUndoGroup(self)
 
         self.model_combo = QComboBox()
@@ -227,7 +240,11 @@ class MainWindow(QMainWindow):
         self.act_hints = self._action("&Hint tool", self._on_hint_tool, "H",
                                       "Click the photo to tell the model a colour", checkable=True)
         self.act_hints.setEnabled(False)
-        self.act_clear_hints = self._action("Clear hints", self.clear_hints, None, "Remove every hint")
+        self.act_regions = self._action("&Region tool", self._on_region_tool, "R",
+                                        "Paint over the photo and give that region one colour", checkable=True)
+        self.act_regions.setEnabled(False)
+        self.act_clear_hints = self._action("Clear hints", self.clear_hints, None,
+                                            "Remove every hint and region of this photo")
         self.act_undo = self.undo_group.createUndoAction(self, "&Undo")
         self.act_undo.setShortcut(SK.Undo)
         self.act_redo = self.undo_group.createRedoAction(self, "&Redo")
@@ -261,7 +278,7 @@ class MainWindow(QMainWindow):
         for a in (self.act_open, self.act_open_folder, None, self.act_save, self.act_save_all, None, self.act_quit):
             m.addSeparator() if a is None else m.addAction(a)
         m = mb.addMenu("&Edit")
-        for a in (self.act_undo, self.act_redo, None, self.act_hints, self.act_clear_hints):
+        for a in (self.act_undo, self.act_redo, None, self.act_hints, self.act_regions, self.act_clear_hints):
             m.addSeparator() if a is None else m.addAction(a)
         m = mb.addMenu("&View")
         for a in (self.act_fit, self.act_100, self.act_zoom_in, self.act_zoom_out, None):
@@ -273,12 +290,16 @@ class MainWindow(QMainWindow):
         m.addAction(self.act_compare)
         m.addAction(self.strip_dock.toggleViewAction())
         m.addAction(self.hist_dock.toggleViewAction())
+        m.addAction(self.region_dock.toggleViewAction())
         tm = m.addMenu("T&heme")
         for a in self.theme_actions.values():
             tm.addAction(a)
         m = mb.addMenu("&Tools")
         m.addAction(self.act_colourise)
         m.addAction(self.act_cancel)
+        m.addSeparator()
+        self.act_train = m.addAction("&Fine-tune on my photos…", self.show_train_dialog)
+        self.act_train.setStatusTip("Train a model on a folder of your own colour photos (runs in the background)")
         m = mb.addMenu("&Help")
         m.addAction("&About Restorer", self.about)
 
@@ -299,11 +320,17 @@ class MainWindow(QMainWindow):
         tb.addAction(self.act_original)
         tb.addSeparator()
         tb.addAction(self.act_hints)
+        self.hint_size_action = tb.addWidget(_labelled("Size:", self.hint_size))
+        tb.addAction(self.act_regions)
+        self.brush_size_action = tb.addWidget(_labelled("Brush:", self.brush_size))
+        for a in (self.hint_size_action, self.brush_size_action):
+            a.setEnabled(False)  # like the tools themselves, until the model list says hints work
+        tb.addSeparator()
         tb.addAction(self.act_fit)
         tb.addAction(self.act_compare)
         for a, text in ((self.act_open, "Open"), (self.act_open_folder, "Open folder"), (self.act_save, "Save"),
                         (self.act_fit, "Fit"), (self.act_compare, "Compare"), (self.act_hints, "Hints"),
-                        (self.act_original, "Original")):
+                        (self.act_regions, "Region"), (self.act_original, "Original")):
             a.setIconText(text)
         for mode, text in (("split", "Split"), ("side", "Side by side"), ("toggle", "Toggle")):
             self.mode_actions[mode].setIconText(text)
@@ -322,6 +349,10 @@ class MainWindow(QMainWindow):
         self.set_theme(S.get_str(S.THEME, "system"), save=False)
         mode = S.get_str(S.VIEW_MODE, "split")
         self.set_view_mode(mode if mode in PhotoViewer.MODES else "split", save=False)
+        self.hint_size.set_radius(S.get_float(S.HINT_RADIUS, DEFAULT_RADIUS))
+        self.hint_controller.radius = self.hint_size.radius()
+        self.brush_size.setValue(int(S.get_float(S.BRUSH_PX, DEFAULT_BRUSH_PX)))
+        self.region_controller.set_brush_px(self.brush_size.value())
 
     def _save_settings(self) -> None:
         S.put(S.GEOMETRY, self.saveGeometry())
@@ -414,16 +445,18 @@ class MainWindow(QMainWindow):
         # spreads hints by propagation (it does, for every model).
         card_hints = bool(getattr(card, "hints", False)) if card is not None else False
         available = card is not None and (card_hints or self.hints_propagate)
-        self.act_hints.setVisible(available)
-        self.act_hints.setEnabled(available)
+        for a in (self.act_hints, self.act_regions, self.hint_size_action, self.brush_size_action):
+            a.setVisible(available)
+            a.setEnabled(available)
         self.act_clear_hints.setEnabled(available)
         if available:
             how = ("the model reads hints directly and they are spread to similar areas" if card_hints
                    else "this model was not trained with hints; they are spread to similar areas")
             self.act_hints.setStatusTip(f"Click the photo to set a colour ({how})")
             self.act_hints.setToolTip(f"Hint tool (H): click to set a colour; {how}")
-        elif self.act_hints.isChecked():
+        else:
             self.act_hints.setChecked(False)
+            self.act_regions.setChecked(False)
         self.act_colourise.setEnabled(card is not None)
 
     def _on_model_changed(self, _index: int) -> None:
@@ -514,6 +547,7 @@ class MainWindow(QMainWindow):
         self.doc = doc
         self.undo_group.setActiveStack(doc.undo)
         self.hint_controller.set_document(None, None)
+        self.region_controller.set_document(None, None)
         if doc.image is not None:
             self._display_doc(doc)
             return
@@ -544,6 +578,7 @@ class MainWindow(QMainWindow):
         was_color = bool(getattr(doc.image, "was_color", False))
         self.viewer.set_before_caption("Original (colour: ground truth)" if was_color else "Original")
         self.hint_controller.set_document(doc.hints, doc.undo)
+        self.region_controller.set_document(doc.hints, doc.undo)
         self.compare.set_photo(doc.image, self.viewer.primary.item.before_pixmap())
         self.setWindowTitle(f"{doc.path.name} — Restorer")
         self.photoShown.emit(doc.path)
@@ -643,8 +678,7 @@ class MainWindow(QMainWindow):
         image = res.display if res.display is not None else numpy_to_qimage(res.pixels)
         kind = "preview" if res.preview and self.doc is not None and self.doc.image is not None and \
             res.pixels.shape != self.doc.image.pixels.shape else "full resolution"
-        n = len(res.hints_key)
-        caption = f"{res.model_name} ({kind}{f', {n} hint' + ('s' if n != 1 else '') if n else ''})"
+        caption = f"{res.model_name} ({', '.join([kind] + _counted(jobs.count_hints(res.hints_key)))})"
         self.viewer.set_result(image, caption)
         self.shown_result = res
         t = f"{res.model_name}: {kind} {res.seconds:.2f} s"
@@ -690,11 +724,36 @@ class MainWindow(QMainWindow):
 
     # ================================================================================================ hints
     def _on_hint_tool(self, on: bool) -> None:
+        if on and self.act_regions.isChecked():
+            self.act_regions.setChecked(False)  # one tool owns the mouse: switch the other off first
         self.hint_controller.set_active(on)
         if on:
             self.tabs.setCurrentWidget(self.viewer)
             self.statusBar().showMessage("Hint tool: click the photo to set a colour; drag to move, right-click "
                                          "to remove, Ctrl+Z to undo.", 6000)
+
+    def _on_region_tool(self, on: bool) -> None:
+        if on and self.act_hints.isChecked():
+            self.act_hints.setChecked(False)
+        self.region_controller.set_active(on)
+        if on:
+            self.tabs.setCurrentWidget(self.viewer)
+            self.region_dock.show()
+            self.region_dock.raise_()
+            self.statusBar().showMessage("Region tool: paint over the photo, then pick its colour; right-drag or "
+                                         "Shift+drag erases, Ctrl+drag adds to the selected region.", 8000)
+
+    def _on_hint_size(self, radius: float) -> None:
+        self.hint_controller.radius = radius
+        S.put(S.HINT_RADIUS, radius)
+
+    def _on_brush_size(self, px: int) -> None:
+        self.region_controller.set_brush_px(px)
+        S.put(S.BRUSH_PX, px)
+
+    def _sample_result_region(self, mask: Any) -> QColor | None:
+        res = self.displayed_result()
+        return mean_colour_under(res.pixels, mask) if res is not None else None
 
     def _sample_result_colour(self, fx: float, fy: float) -> QColor | None:
         res = self.displayed_result()
@@ -754,6 +813,52 @@ class MainWindow(QMainWindow):
         """Save all (Ctrl+Shift+S): see :class:`restorer.gui.export.Exporter`."""
         return self.exporter.save_all()
 
+    # ================================================================================================ training
+    def show_train_dialog(self) -> None:
+        """Tools ▸ Fine-tune on my photos…: one dialog per window; it keeps its run while hidden."""
+        from restorer.gui.train_dialog import TrainDialog
+
+        dlg = getattr(self, "train_dialog", None)
+        if dlg is None:
+            dlg = self.train_dialog = TrainDialog(self.cards, self)
+            dlg.modelTrained.connect(lambda _name: self.refresh_models())
+            dlg.useModel.connect(lambda name: self.refresh_models(select=name))
+        elif not dlg.is_running():
+            dlg.set_models(self.cards)
+        dlg.show()
+        dlg.raise_()
+        dlg.activateWindow()
+
+    def refresh_models(self, select: str | None = None) -> Worker:
+        """Re-read the installed models (one was just trained) on a worker; ``select`` then switches to it."""
+        from restorer.core.models import list_models
+
+        w = Worker(lambda _ctl: list_models(), name="list models")
+        w.returned.connect(lambda cards: self._on_models_listed(cards, select))
+        w.errored.connect(lambda e: self.show_error("Could not list the models", jobs.error_message(e)))
+        w.start(pool("io"))
+        return w
+
+    def _on_models_listed(self, cards: list[Any], select: str | None) -> None:
+        # Unlike _on_startup, the user's current model and compare ticks stay as they are unless told otherwise.
+        before = self.current_model()
+        self.cards = list(cards)
+        self.model_combo.blockSignals(True)
+        self.model_combo.clear()
+        for c in self.cards:
+            self.model_combo.addItem(c.name, c.name)
+            self.model_combo.setItemData(self.model_combo.count() - 1, self._card_tooltip(c),
+                                         Qt.ItemDataRole.ToolTipRole)
+        index = self.model_combo.findData(select or before)
+        self.model_combo.setCurrentIndex(index if index >= 0 else 0)
+        self.model_combo.blockSignals(False)
+        self.compare.set_models(self.cards, self.compare.checked_models())
+        if self.current_model() != before:
+            self._on_model_changed(self.model_combo.currentIndex())
+        else:
+            self._update_model_ui()
+        self.modelsReady.emit()
+
     # ================================================================================================ misc
     def show_error(self, title: str, text: str) -> None:
         """A clear, window-modal message that does not block the event loop (workers keep reporting)."""
@@ -790,6 +895,24 @@ class MainWindow(QMainWindow):
         for box in list(self._message_boxes):
             box.close()
         super().closeEvent(event)
+
+
+def _labelled(text: str, widget: QWidget) -> QWidget:
+    """``widget`` after a small label, as one toolbar item (hidden and disabled together)."""
+    box = QWidget()
+    lay = QHBoxLayout(box)
+    lay.setContentsMargins(2, 0, 6, 0)
+    lay.setSpacing(4)
+    label = QLabel(text)
+    label.setBuddy(widget)
+    lay.addWidget(label)
+    lay.addWidget(widget)
+    return box
+
+
+def _counted(counts: tuple[int, int]) -> list[str]:
+    """["2 hints", "1 region"] for the result caption (nothing for zero)."""
+    return [f"{n} {word}{'s' if n != 1 else ''}" for n, word in zip(counts, ("hint", "region")) if n]
 
 
 def app_icon() -> QIcon:

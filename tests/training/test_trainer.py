@@ -132,3 +132,74 @@ def test_hint_simulation_statistics():
     # Geometric(1/8) count: mean 8 points among samples that got hints (patch overlaps make pixels fewer).
     with_hints = per_sample[per_sample > 0]
     assert with_hints.numel() > 100 and with_hints.float().mean() > 8 * 4
+
+
+def test_colour_rebalance_weights_rare_colours_up():
+    from training.losses import ColourRebalance, weighted_l1
+
+    # Mostly gray photos with a small saturated red patch: red must weigh more than gray.
+    images = []
+    for _ in range(4):
+        img = np.full((40, 40, 3), 120, np.uint8)
+        img[:6, :6] = (220, 20, 20)
+        images.append(img)
+    rb = ColourRebalance(images, lam=0.5, stride=1)
+    assert torch.isclose((rb.prior * rb.table).sum(), torch.tensor(1.0), atol=1e-4)  # E_data[w] = 1
+    from restorer.core.color import rgb_to_lab_t
+
+    lab = rgb_to_lab_t(torch.from_numpy(images[0]).permute(2, 0, 1)[None].float() / 255)
+    w = rb(lab[:, 1:])
+    assert w.shape == (1, 1, 40, 40)
+    assert w[0, 0, 0, 0] > 3 * w[0, 0, 20, 20]
+    softer = ColourRebalance(images, lam=0.5, stride=1, power=0.5)(lab[:, 1:])
+    assert 1 < softer[0, 0, 0, 0] / softer[0, 0, 20, 20] < w[0, 0, 0, 0] / w[0, 0, 20, 20]
+    # With weights, an error on the rare colour costs more than the same error on gray.
+    gt = lab[:, 1:]
+    err_red, err_gray = gt.clone(), gt.clone()
+    err_red[..., :6, :6] += 10
+    err_gray[..., 20:26, 20:26] += 10
+    assert weighted_l1(err_red, gt, pixel_weight=w) > weighted_l1(err_gray, gt, pixel_weight=w)
+
+
+def test_rebalanced_fine_tune_from_an_exported_card(colour_folder, tmp_path):
+    first = Trainer(_cfg(colour_folder, tmp_path, minutes=0.03))
+    first.run()
+    card_path = tmp_path / "models" / "tiny-trained.json"
+    cfg = _cfg(colour_folder, tmp_path / "ft", minutes=0.03, base=str(card_path), arch=None, rebalance=0.5,
+               chroma_boost=0.0, name="tiny-ft")
+    t = Trainer(cfg)
+    for a, b in zip(first.eval_net.state_dict().values(), t.net.state_dict().values()):
+        assert torch.allclose(a.float(), b.float(), atol=1e-2)  # starts from the (fp16) export
+    t.run()
+    card = json.loads((tmp_path / "ft" / "models" / "tiny-ft.json").read_text())
+    assert card["arch"] == "unet" and card["training"]["base"] == str(card_path)
+    assert card["training"]["base_training"]["steps"] == first.step
+    assert card["training"]["losses"]["rebalance"]["lambda"] == 0.5
+
+
+def test_stop_file_checkpoints_and_exports_what_was_trained(colour_folder, tmp_path):
+    t = Trainer(_cfg(colour_folder, tmp_path, minutes=10))
+    first_step = t.train_step
+
+    def step_then_stop(*args, **kwargs):
+        out = first_step(*args, **kwargs)
+        t.stop_path.touch()  # what the GUI's Stop button does while the step runs
+        return out
+
+    t.train_step = step_then_stop
+    result = t.run()
+    assert result["stopped"] and result["steps"] == 1 and result["minutes"] < 1
+    assert not t.stop_path.exists()  # consumed: a later --resume must not stop at once
+    assert torch.load(t.ckpt_path, weights_only=True)["step"] == 1
+    card = json.loads((tmp_path / "models" / "tiny-trained.json").read_text())
+    assert card["training"]["steps"] == 1 and "psnr" in card["metrics"]
+    rows = (t.run_dir / "log.csv").read_text().splitlines()
+    assert rows[-1].split(",")[2] == "val"  # validated after the stop, so the card's numbers are current
+
+
+def test_stop_before_the_first_step_exports_nothing(colour_folder, tmp_path):
+    t = Trainer(_cfg(colour_folder, tmp_path, minutes=10))
+    t.stop_path.touch()
+    result = t.run()
+    assert result["stopped"] and result["steps"] == 0 and "card" not in result
+    assert not (tmp_path / "models" / "tiny-trained.json").exists()
