@@ -23,7 +23,7 @@ RECIPES: dict[str, dict] = {
     "effnet-lite0-unet-stage1": dict(
         name="effnet-lite0-unet", run="effnet-lite0-unet",
         arch="effnet_unet", size=160, batch=16, lr=4e-4, perc_weight=0.02, adv_weight=0.02, chroma_boost=1.0,
-        gan_fraction=0.3, default=True, description=_EFFNET_DESCRIPTION),
+        rebalance=0.0, gan_fraction=0.3, default=True, description=_EFFNET_DESCRIPTION),
     # Stage 2: stage 1 stayed brown (colourfulness 0.43x on val crops); colour rebalancing, a lighter
     # perceptual term and a longer, stronger adversarial stage bring the colour out.
     "effnet-lite0-unet": dict(
@@ -32,12 +32,12 @@ RECIPES: dict[str, dict] = {
         rebalance_power=0.5, gan_fraction=0.4, default=True, description=_EFFNET_DESCRIPTION),
     "vgg16-unet": dict(
         arch="vgg16_unet", size=128, batch=16, lr=4e-4, perc_weight=0.02, adv_weight=0.02, chroma_boost=1.0,
-        gan_fraction=0.3,
+        rebalance=0.0, gan_fraction=0.3,
         description="Detailed: U-Net decoder on a frozen ImageNet VGG16 encoder (the backbone the feature-"
                     "reconstruction-loss paper found best); L1 + VGG perceptual, then PatchGAN. Hint-aware."),
     "attention-unet": dict(
         arch="attention_unet", size=128, batch=16, lr=5e-4, perc_weight=0.02, adv_weight=0.02,
-        chroma_boost=1.0, gan_fraction=0.3,
+        chroma_boost=1.0, rebalance=0.0, gan_fraction=0.3,
         description="Small Attention U-Net trained from scratch (no pretrained encoder): experimental, "
                     "for comparison with the pretrained backbones. Hint-aware."),
 }
