@@ -182,6 +182,16 @@ class HintItem(QGraphicsItem):
 
 # -- controller ------------------------------------------------------------------------------------------------
 
+def attach_document(tool, hints: HintList | None, stack: QUndoStack | None) -> None:
+    """Point a tool (point hints, regions) at another photo's hint list and undo stack; only the current
+    photo's list may drive the tool's ``_on_changed``."""
+    if tool._hints is not None:
+        tool._hints.changed.disconnect(tool._on_changed)
+    tool._hints, tool._stack = hints, stack
+    if hints is not None:
+        hints.changed.connect(tool._on_changed)
+
+
 ColourPicker = Callable[[QColor, QWidget | None], QColor | None]
 
 
@@ -213,11 +223,7 @@ class HintController(QObject):
 
     # -- document --------------------------------------------------------------------------------------------
     def set_document(self, hints: HintList | None, stack: QUndoStack | None) -> None:
-        if self._hints is not None:
-            self._hints.changed.disconnect(self._on_changed)
-        self._hints, self._stack = hints, stack
-        if hints is not None:
-            hints.changed.connect(self._on_changed)
+        attach_document(self, hints, stack)
         self._rebuild()
 
     def hints(self) -> HintList | None:

@@ -49,7 +49,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from restorer.gui.hints_tool import AddHint, EditHint, HintList, HintSpec, RemoveHint
+from restorer.gui.hints_tool import AddHint, EditHint, HintList, HintSpec, RemoveHint, attach_document
 from restorer.gui.qimage import to_display_uint8
 from restorer.gui.viewer import PhotoView
 
@@ -295,11 +295,7 @@ class RegionController(QObject):
 
     # -- document --------------------------------------------------------------------------------------------
     def set_document(self, hints: HintList | None, stack: QUndoStack | None) -> None:
-        if self._hints is not None:
-            self._hints.changed.disconnect(self._on_changed)
-        self._hints, self._stack = hints, stack
-        if hints is not None:
-            hints.changed.connect(self._on_changed)
+        attach_document(self, hints, stack)
         self._end_stroke()
         self._selected = -1
         self._images.clear()

@@ -19,3 +19,16 @@ def open_and_wait(qtbot, win, path: Path, timeout: int = 30_000):
     with qtbot.waitSignal(win.previewReady, timeout=timeout) as blocker:
         win.open_paths([path])
     return blocker.args[0]
+
+
+def recording_picker(colour):
+    """A stand-in for the modal colour dialog: answers ``colour`` and records the colour it was offered."""
+    from PySide6.QtGui import QColor
+
+    asked = []
+
+    def picker(initial, parent):
+        asked.append(QColor(initial))
+        return colour
+
+    return picker, asked

@@ -1,7 +1,7 @@
 """The Hint tool: place by clicking, initial colour from the result, drag, remove, undo; debounced re-runs."""
 from __future__ import annotations
 
-from guihelpers import open_and_wait
+from guihelpers import open_and_wait, recording_picker
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QColor
 
@@ -11,13 +11,7 @@ NAVY = QColor(20, 30, 110)
 def _hint_window(qtbot, window, gray_png):
     open_and_wait(qtbot, window, gray_png)
     assert window.act_hints.isVisible() and window.act_hints.isEnabled()
-    asked = []
-
-    def picker(initial, parent):
-        asked.append(QColor(initial))
-        return NAVY
-
-    window.hint_controller.picker = picker
+    window.hint_controller.picker, asked = recording_picker(NAVY)
     window.act_hints.setChecked(True)
     return asked
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from guihelpers import open_and_wait
+from guihelpers import open_and_wait, recording_picker
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QColor
 
@@ -23,13 +23,7 @@ NOMOD, SHIFT, CTRL = (Qt.KeyboardModifier.NoModifier, Qt.KeyboardModifier.ShiftM
 def _region_window(qtbot, window, gray_png, colour=BLUE):
     open_and_wait(qtbot, window, gray_png)
     assert window.act_regions.isVisible() and window.act_regions.isEnabled()
-    asked = []
-
-    def picker(initial, parent):
-        asked.append(QColor(initial))
-        return colour
-
-    window.region_controller.picker = picker
+    window.region_controller.picker, asked = recording_picker(colour)
     window.brush_size.setValue(40)
     window.act_regions.setChecked(True)
     return asked
