@@ -49,6 +49,9 @@ def _add_train(sub) -> None:
                    help="share of the time budget spent in the adversarial stage")
     p.add_argument("--rebalance", type=float, default=None,
                    help="colour rebalancing of the L1 loss: mix of the colour prior with uniform (0 = off)")
+    p.add_argument("--min-colourfulness", type=float, default=None,
+                   help="export the validated weights with the best PSNR among those at least this colourful "
+                        "(ratio to the true photos on the validation crops; default: the last weights)")
     p.add_argument("--val-every", type=float, default=None,
                    help="minutes between validations (grid image + metrics in the run folder; default 10)")
     p.add_argument("--run-dir", default=None, help="checkpoint folder (default runs/<name>)")

@@ -13,7 +13,8 @@ def config_from_args(args) -> TrainConfig:
                       export=not args.no_export, bf16=getattr(args, "bf16", False))
     for opt, attr in (("size", "size"), ("batch", "batch"), ("lr", "lr"), ("adv_weight", "adv_weight"),
                       ("perc_weight", "perc_weight"), ("gan_fraction", "gan_fraction"), ("workers", "workers"),
-                      ("rebalance", "rebalance"), ("val_every", "val_every_min")):
+                      ("rebalance", "rebalance"), ("val_every", "val_every_min"),
+                      ("min_colourfulness", "min_colourfulness")):
         v = getattr(args, opt, None)
         if v is not None:
             setattr(cfg, attr, v)

@@ -87,6 +87,10 @@ class TrainConfig:
     channels_last: bool = True
     bf16: bool = False
     ema_decay: float = 0.99  # validation and export use the moving average of the weights (0 = off)
+    # Model selection: when set, every validation whose colourfulness ratio reaches this keeps its weights in
+    # best.pt if its PSNR is the best so far, and the export uses those weights. Rebalanced losses trade PSNR
+    # for colour as training goes on; this picks the most accurate model that is vivid enough.
+    min_colourfulness: float | None = None
 
 
 def _batch_lab(rgb_u8: torch.Tensor) -> torch.Tensor:
@@ -282,6 +286,32 @@ class Trainer:
         }
         _atomic_torch_save(state, self.ckpt_path)
 
+    @property
+    def best_path(self) -> Path:
+        return self.run_dir / "best.pt"
+
+    def _keep_if_best(self, metrics: dict[str, float]) -> None:
+        floor = self.cfg.min_colourfulness
+        if floor is None or metrics["colourfulness_ratio"] < floor:
+            return
+        if self.best_path.exists():
+            best = torch.load(self.best_path, map_location="cpu", weights_only=True)
+            if float(best["metrics"]["psnr"]) >= metrics["psnr"]:
+                return
+        _atomic_torch_save({"ema": self.eval_net.state_dict(), "metrics": dict(metrics), "step": self.step,
+                            "images_seen": self.images_seen, "elapsed": self.elapsed}, self.best_path)
+        self.log(f"best so far (colourfulness >= x{floor:.2f}): step {self.step}, PSNR {metrics['psnr']:.2f} dB")
+
+    def load_best(self) -> dict[str, float] | None:
+        """Load the selected weights (see ``min_colourfulness``) into the evaluated network; their metrics."""
+        if self.cfg.min_colourfulness is None or not self.best_path.exists():
+            return None
+        best = torch.load(self.best_path, map_location=self.device, weights_only=True)
+        self.eval_net.load_state_dict(best["ema"])
+        self.step, self.images_seen, self.elapsed = best["step"], best["images_seen"], best["elapsed"]
+        self.log(f"exporting the selected weights of step {self.step}")
+        return {k: float(v) for k, v in best["metrics"].items()}
+
     def load_checkpoint(self) -> bool:
         if not self.ckpt_path.exists():
             return False
@@ -434,6 +464,10 @@ class Trainer:
             metrics = self.validate_and_log(writer, logf)
         logf.close()
         result["metrics"] = metrics
+        best = self.load_best()
+        if best is not None:
+            metrics = result["metrics"] = best
+            result["selected_step"] = self.step
         if cfg.export:
             result["card"] = str(self.export(metrics))
         return result
@@ -447,6 +481,7 @@ class Trainer:
                          f"{metrics['js_a']:.4f}", f"{metrics['js_b']:.4f}"])
         logf.flush()
         save_grid(self.run_dir / f"val_{self.step:07d}.png", self.val_rgb, pred)
+        self._keep_if_best(metrics)
         self.log(f"val @ step {self.step} ({self.elapsed / 60:.1f} min): PSNR {metrics['psnr']:.2f} dB "
                  f"(gray {self.gray_psnr:.2f}), colourfulness x{metrics['colourfulness_ratio']:.2f}, "
                  f"JS a {metrics['js_a']:.4f} b {metrics['js_b']:.4f}")

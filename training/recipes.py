@@ -24,17 +24,17 @@ RECIPES: dict[str, dict] = {
         name="effnet-lite0-unet", run="effnet-lite0-unet",
         arch="effnet_unet", size=160, batch=16, lr=4e-4, perc_weight=0.02, adv_weight=0.02, chroma_boost=1.0,
         rebalance=0.0, gan_fraction=0.3, default=True, description=_EFFNET_DESCRIPTION),
-    # Stage 2: stage 1 stayed brown (colourfulness 0.43x on val crops); colour rebalancing, a lighter
-    # perceptual term and a longer, stronger adversarial stage bring the colour out.
+    # Stage 2: stage 1 stayed brown (colourfulness 0.43x on val crops, 0.53x through the full pipeline on all
+    # 200 val photos). Colour rebalancing brings the colour out but trades PSNR for it the longer it runs
+    # (measured with power 0.75: 0.69x / +0.25 dB after 16 min, 0.79x / -0.47 dB after 36 min, on crops),
+    # so validation runs every 5 min and the export keeps the most accurate weights that are vivid enough.
+    # The full pipeline shows ~1.3x the crops' colourfulness (0.756x on crops -> 0.99x on the 200 photos):
+    # a 0.58x floor on crops targets >= 0.7x for users.
     "effnet-lite0-unet": dict(
         run="effnet-lite0-unet-ft", base="runs/effnet-lite0-unet/export/effnet-lite0-unet.json",
-        size=160, batch=16, lr=2e-4, perc_weight=0.01, adv_weight=0.05, chroma_boost=0.0, rebalance=0.5,
-        rebalance_power=0.5, gan_fraction=0.4, default=True, description=_EFFNET_DESCRIPTION),
-    "vgg16-unet": dict(
-        arch="vgg16_unet", size=128, batch=16, lr=4e-4, perc_weight=0.02, adv_weight=0.02, chroma_boost=1.0,
-        rebalance=0.0, gan_fraction=0.3,
-        description="Detailed: U-Net decoder on a frozen ImageNet VGG16 encoder (the backbone the feature-"
-                    "reconstruction-loss paper found best); L1 + VGG perceptual, then PatchGAN. Hint-aware."),
+        size=160, batch=16, lr=2e-4, perc_weight=0.005, adv_weight=0.05, chroma_boost=0.0, rebalance=0.5,
+        rebalance_power=0.5, gan_fraction=0.4, val_every_min=5.0, min_colourfulness=0.58, default=True,
+        description=_EFFNET_DESCRIPTION),
     "attention-unet": dict(
         arch="attention_unet", size=128, batch=16, lr=5e-4, perc_weight=0.02, adv_weight=0.02,
         chroma_boost=1.0, rebalance=0.0, gan_fraction=0.3,
@@ -63,6 +63,7 @@ def main() -> None:
     if a.export_only:
         if not trainer.load_checkpoint():
             raise SystemExit(f"no checkpoint in {cfg.run_dir}")
+        trainer.load_best()
         trainer.load_val()  # validate exactly the weights being exported
         metrics, _ = validate(trainer.eval_net, trainer.val_rgb, trainer.device)
         metrics["gray_psnr"] = trainer.gray_psnr

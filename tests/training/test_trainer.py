@@ -203,3 +203,33 @@ def test_stop_before_the_first_step_exports_nothing(colour_folder, tmp_path):
     result = t.run()
     assert result["stopped"] and result["steps"] == 0 and "card" not in result
     assert not (tmp_path / "models" / "tiny-trained.json").exists()
+
+
+def test_selection_exports_the_most_accurate_validation_that_is_colourful_enough(colour_folder, tmp_path):
+    t = Trainer(_cfg(colour_folder, tmp_path, min_colourfulness=0.5))
+    t.load_data()
+    snapshots = {}
+    fake = iter([{"psnr": 30.0, "colourfulness_ratio": 0.4},   # accurate but too gray: never kept
+                 {"psnr": 25.0, "colourfulness_ratio": 0.8},   # kept
+                 {"psnr": 27.0, "colourfulness_ratio": 0.6},   # better and vivid enough: replaces it
+                 {"psnr": 26.0, "colourfulness_ratio": 0.9}])  # less accurate: ignored
+    for step in range(4):
+        t.step = step
+        with torch.no_grad():
+            for p in t.eval_net.parameters():
+                p.fill_(float(step))  # tell the snapshots apart
+        snapshots[step] = {k: v.clone() for k, v in t.eval_net.state_dict().items()}
+        t._keep_if_best(next(fake))
+    for p in t.eval_net.parameters():
+        p.data.zero_()
+    metrics = t.load_best()
+    assert t.step == 2 and metrics["psnr"] == 27.0
+    for k, v in t.eval_net.state_dict().items():
+        assert torch.equal(v, snapshots[2][k])
+
+
+def test_no_selection_without_a_floor(colour_folder, tmp_path):
+    t = Trainer(_cfg(colour_folder, tmp_path))
+    t.load_data()
+    t._keep_if_best({"psnr": 30.0, "colourfulness_ratio": 1.0})
+    assert not t.best_path.exists() and t.load_best() is None
