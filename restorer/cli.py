@@ -71,6 +71,9 @@ def _add_eval(sub) -> None:
     p.add_argument("--size", type=int, default=None, help="resize the short side to N before evaluating")
     p.add_argument("--limit", type=int, default=None, help="use at most N images")
     p.add_argument("--out", required=True, metavar="REPORT_DIR")
+    p.add_argument("--reuse", default=None, metavar="REPORT_JSON",
+                   help="carry over the rows of models not evaluated now from an earlier report of the same photos "
+                        "and settings")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     p.add_argument("--seed", type=int, default=0)
 

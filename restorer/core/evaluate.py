@@ -199,6 +199,7 @@ def evaluate(
     progress: Callable[[float], None] | None = None,
     n_examples: int = 4,
     use_lpips: bool = True,
+    reuse: str | Path | None = None,
 ) -> dict[str, Any]:
     """Evaluate ``model_names`` (None = every installed model, [] = only the gray baseline) on ``data_dir``.
 
@@ -206,6 +207,10 @@ def evaluate(
     side to this many pixels first. ``limit``: stop after this many evaluated photos. ``progress(fraction)`` is
     called after each photo. LPIPS is left out (reported as null, with the reason in the settings) when
     ``use_lpips`` is False or its weights are not in resources/backbones.
+
+    ``reuse``: an earlier report.json; its rows of models not evaluated now are carried over when that run had
+    the same photos, size, limit, seed and hint counts (the results are deterministic), so re-evaluating one
+    retrained model does not mean re-running every other one.
 
     Writes report.json, report.md, histograms.png, hints.png and examples.png into ``out_dir`` and returns the
     report dictionary (the content of report.json). Raises ValueError for a missing folder, a bad hint count or
@@ -321,6 +326,12 @@ def evaluate(
     finally:
         bar.close()
 
+    reused_from = None
+    if reuse is not None:
+        carried = _reusable_rows(reuse, images, hint_counts, size, limit, seed, {n for n, _ in models})
+        rows = [rows[0], *sorted(rows[1:] + carried, key=lambda r: r.hints)]  # stable: model order kept
+        reused_from = {"report": str(reuse), "models": sorted({r.model for r in carried})}
+
     report = _build_report(
         rows, images, gt_a, gt_b, gt_cfs,
         settings={
@@ -340,6 +351,7 @@ def evaluate(
                           "kl": "KL(ground truth || prediction)"},
             "lpips": lpips_note,
             "hints_note": "hints are sampled from the ground truth, same hints for every model",
+            "reused": reused_from,
         },
     )
     report["restorer_version"] = __version__
@@ -355,6 +367,33 @@ def evaluate(
         _plot_hints(out_dir / "hints.png", report)
         _plot_examples(out_dir / "examples.png", examples, [GRAY, *[n for n, _ in models]], images, ex_hints)
     return report
+
+
+def _reusable_rows(path: str | Path, images: list[str], hint_counts: list[int], size: int | None,
+                   limit: int | None, seed: int, evaluated: set[str]) -> list[_Row]:
+    """The rows of an earlier report that describe exactly this evaluation, for models not run now."""
+    try:
+        old = json.loads(Path(path).read_text(encoding="utf-8"))
+        st = old["settings"]
+        same = (old["images"] == images and st["size"] == size and st["limit"] == limit and st["seed"] == seed
+                and st["hint_counts"] == hint_counts)
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise ValueError(f"cannot reuse {path}: {e}") from e
+    if not same:
+        raise ValueError(f"cannot reuse {path}: it was made on other photos or with other settings")
+    rows = []
+    for r in old["results"]:
+        if r["baseline"] or r["model"] in evaluated:
+            continue
+        row = _Row(r["model"], r["hints"], r["model_takes_hints"], failures=list(r["failures"]))
+        per = r["per_image"]
+        row.per_image = {k: list(per[k]) for k in _METRICS}
+        row.seconds = list(per["seconds"])
+        if r["histograms"]["a"] is not None:
+            row.hist_a = np.asarray(r["histograms"]["a"], np.float64)
+            row.hist_b = np.asarray(r["histograms"]["b"], np.float64)
+        rows.append(row)
+    return rows
 
 
 def _load_models(model_names: Sequence[str] | None, device: str) -> list[tuple[str, Any]]:
@@ -403,7 +442,11 @@ def _build_report(rows: list[_Row], images: list[str], gt_a: np.ndarray, gt_b: n
         mean = {k: _finite_mean(v) for k, v in row.per_image.items()}
         mean["seconds_per_image"] = _finite_mean(row.seconds)
         have = row.hist_a is not None and gt_a.sum() > 0
+        # Ratio of the means, as the trainer and the model cards report it: a mean of per-image ratios is
+        # inflated by near-gray originals (a nearly neutral photo coloured at all has a huge ratio).
+        cf_mean, gt_cf_mean = mean.get("colourfulness"), _finite_mean(gt_cfs)
         set_level = {
+            "colourfulness_ratio": cf_mean / gt_cf_mean if cf_mean is not None and gt_cf_mean else None,
             "js_a": M.js_divergence(gt_a, row.hist_a) if have else None,
             "js_b": M.js_divergence(gt_b, row.hist_b) if have else None,
             "kl_a": M.kl_divergence(gt_a, row.hist_a) if have else None,
@@ -450,6 +493,8 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"- size: {s['size'] or 'original'}; hints: {', '.join(map(str, s['hint_counts']))}; seed {s['seed']}; "
         f"device: {s['device']}",
         f"- LPIPS: {s['lpips']}",
+        *([f"- rows of {', '.join(s['reused']['models'])} carried over from `{s['reused']['report']}` "
+           "(same photos, hints and settings)"] if s.get("reused") else []),
         f"- ground-truth colourfulness (mean): {_fmt(gt['colourfulness_mean'], 1)}",
         f"- restorer {report.get('restorer_version', '?')}, {report.get('created', '')}, "
         f"{_fmt(report.get('seconds'), 1)} s",
@@ -457,12 +502,13 @@ def render_markdown(report: dict[str, Any]) -> str:
         "## Results",
         "",
         "JS / KL: divergences (nats) of the a and b histograms accumulated over the whole set; "
-        "KL is KL(ground truth ‖ prediction). ↑ higher is better, ↓ lower is better; colourfulness ratio 1 = as "
-        "colourful as the originals.",
+        "KL is KL(ground truth ‖ prediction). ↑ higher is better, ↓ lower is better; CF ratio: mean colourfulness "
+        "over the originals' mean (1 = as colourful as the originals); CF ratio/img: mean of the per-image ratios "
+        "(inflated by near-gray originals).",
         "",
-        "| Model | Hints | PSNR ↑ | SSIM ↑ | LPIPS ↓ | Colourfulness | CF ratio | JS a ↓ | JS b ↓ | KL a ↓ | KL b ↓ "
-        "| s/img | n |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| Model | Hints | PSNR ↑ | SSIM ↑ | LPIPS ↓ | Colourfulness | CF ratio | CF ratio/img | JS a ↓ | JS b ↓ "
+        "| KL a ↓ | KL b ↓ | s/img | n |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     footnote = False
     for r in report["results"]:
@@ -474,7 +520,8 @@ def render_markdown(report: dict[str, Any]) -> str:
             footnote = True
         lines.append(
             f"| {name} | {hints} | {_fmt(m['psnr'], 2)} | {_fmt(m['ssim'], 4)} | {_fmt(m['lpips'], 4)} "
-            f"| {_fmt(m['colourfulness'], 1)} | {_fmt(m['colourfulness_ratio'], 2)} | {_fmt(st['js_a'], 4)} "
+            f"| {_fmt(m['colourfulness'], 1)} | {_fmt(st['colourfulness_ratio'], 2)} "
+            f"| {_fmt(m['colourfulness_ratio'], 2)} | {_fmt(st['js_a'], 4)} "
             f"| {_fmt(st['js_b'], 4)} | {_fmt(st['kl_a'], 3)} | {_fmt(st['kl_b'], 3)} "
             f"| {_fmt(m['seconds_per_image'], 3)} | {r['n_images']} |"
         )
@@ -629,7 +676,7 @@ def run_cli(args: argparse.Namespace) -> int:
         if args.limit is not None and args.limit < 1:
             raise ValueError("--limit must be at least 1")
         report = evaluate(args.data, names, hint_counts, out_dir=args.out, size=args.size, limit=args.limit,
-                          device=args.device, seed=args.seed)
+                          device=args.device, seed=args.seed, reuse=getattr(args, "reuse", None))
     except (ValueError, RuntimeError, ImageError) as e:
         print(f"restorer eval: {e}", file=sys.stderr)
         return 2

@@ -101,3 +101,22 @@ def test_eval_rejects_bad_input(tmp_path: Path) -> None:
         evaluate(tmp_path / "missing", [], [0], out_dir=tmp_path / "r")
     with pytest.raises(ValueError, match="hint counts"):
         evaluate(tmp_path, [], [-1], out_dir=tmp_path / "r")
+
+
+def test_eval_reuses_rows_of_models_not_run_again(photo_dir: Path, tmp_path: Path, tiny_model_dir: Path) -> None:
+    kw = dict(device="cpu", use_lpips=False, size=48, seed=3)
+    both = evaluate(photo_dir, ["tiny-test", "tiny-test-2"], [0, 5], out_dir=tmp_path / "both", **kw)
+    again = evaluate(photo_dir, ["tiny-test"], [0, 5], out_dir=tmp_path / "again",
+                     reuse=tmp_path / "both" / "report.json", **kw)
+    key = [(r["model"], r["hints"]) for r in again["results"]]
+    assert key == [(GRAY, 0), ("tiny-test", 0), ("tiny-test-2", 0), ("tiny-test", 5), ("tiny-test-2", 5)]
+    assert again["settings"]["reused"]["models"] == ["tiny-test-2"]
+    old = {(r["model"], r["hints"]): r for r in both["results"]}
+    for r in again["results"]:
+        ref = old[(r["model"], r["hints"])]
+        assert r["per_image"]["psnr"] == pytest.approx(ref["per_image"]["psnr"])  # re-run and carried alike
+        assert r["set"]["js_a"] == pytest.approx(ref["set"]["js_a"])
+    assert "carried over" in (tmp_path / "again" / "report.md").read_text()
+    with pytest.raises(ValueError, match="other photos or with other settings"):
+        evaluate(photo_dir, ["tiny-test"], [0], out_dir=tmp_path / "x", reuse=tmp_path / "both" / "report.json",
+                 **kw)
