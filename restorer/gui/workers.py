@@ -114,6 +114,7 @@ class Worker(QRunnable):
         self.result: Any = None
         self.error: BaseException | None = None
         self.was_cancelled = False
+        self.has_started = False  # set on the worker thread before ``started``: waiters that connect late see it
         self.done = False
         # Aliases so callers can write ``worker.returned.connect`` (as superqt allows).
         self.started = self.signals.started
@@ -149,6 +150,7 @@ class Worker(QRunnable):
         try:
             if self.ctl.is_cancelled():  # cancelled while still queued: do not start the work at all
                 raise Cancelled()
+            self.has_started = True
             sig.started.emit()
             if inspect.isgeneratorfunction(self.fn):
                 result = self._run_generator()

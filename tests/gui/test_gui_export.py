@@ -97,8 +97,9 @@ def test_save_all_can_be_cancelled(qtbot, window, tmp_path, gray_photo, monkeypa
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", staticmethod(lambda *a, **k: str(out)))
     with qtbot.waitSignal(window.saveAllFinished, timeout=60_000) as blocker:
         w = window.save_all()
-        with qtbot.waitSignal(w.started, timeout=20_000):  # the batch itself runs (not a queued preview)
-            pass
+        # The batch itself runs (not a queued preview). A flag rather than waitSignal(started): the worker may
+        # start before a wait on its signal is connected.
+        qtbot.waitUntil(lambda: w.has_started, timeout=20_000)
         qtbot.wait(300)
         assert window.cancel_button.isVisible()
         qtbot.mouseClick(window.cancel_button, Qt.MouseButton.LeftButton)
