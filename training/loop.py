@@ -56,17 +56,18 @@ class TrainConfig:
     lr: float = 2e-4
     lr_d: float = 2e-4
     # The defaults are the loss settings of the bundled default model's (second) stage: with plain L1 and a
-    # heavier perceptual term it stayed brown (colourfulness 0.43x on val), these brought it to ~0.6x+.
-    perc_weight: float = 0.01
+    # heavier perceptual term it stayed brown (colourfulness 0.43x on val crops), these brought it to 0.65x.
+    perc_weight: float = 0.005
     adv_weight: float = 0.05
     chroma_boost: float = 0.0
+    l1_beta: float = 0.05  # smooth-L1 threshold on ab / 110 (0 = plain L1)
     # Colour rebalancing of the L1 (Zhang et al.): mix of the ab prior with uniform (0 = off) and the
-    # exponent softening the inverse-frequency weights (1 = the paper's; 0.5 costs less PSNR).
+    # exponent softening the inverse-frequency weights (1 = the paper's; lower costs less PSNR, less colour).
     rebalance: float = 0.5
-    rebalance_power: float = 0.5
+    rebalance_power: float = 0.75
     gan_fraction: float = 0.4
     gan_mode: str = "lsgan"  # lsgan | hinge | wgan-gp
-    working_size: int = 256
+    working_size: int | None = None  # the size the engine runs the model at (None: the base's, else 256)
     run_dir: str | None = None
     resume: bool = False
     workers: int = 0
@@ -215,7 +216,8 @@ class Trainer:
 
             card = resolve(cfg.base)
             self.base_card = card
-            cfg.arch, cfg.arch_kwargs, cfg.working_size = card.arch, dict(card.arch_kwargs), card.working_size
+            cfg.arch, cfg.arch_kwargs = card.arch, dict(card.arch_kwargs)
+            cfg.working_size = cfg.working_size or card.working_size
             net = load_network(card)
         else:
             kwargs = {**DEFAULT_ARCH_KWARGS.get(cfg.arch, {}), **cfg.arch_kwargs}
@@ -357,7 +359,8 @@ class Trainer:
             ld.backward()
             self.opt_d.step()
             out["d"] = ld.item()
-        l1 = weighted_l1(pred, ab, cfg.chroma_boost, self.rebalance(ab) if self.rebalance is not None else None)
+        l1 = weighted_l1(pred, ab, cfg.chroma_boost, self.rebalance(ab) if self.rebalance is not None else None,
+                         beta=cfg.l1_beta)
         loss = l1
         out["l1"] = l1.item()
         if self.perc is not None:
@@ -495,18 +498,22 @@ class Trainer:
         net = self.eval_net.eval()
         n_train = len(getattr(self, "train_images", [])) or self.n_train
         card = ModelCard(
-            name=cfg.name, arch=cfg.arch, arch_kwargs=dict(cfg.arch_kwargs), working_size=cfg.working_size,
+            name=cfg.name, arch=cfg.arch, arch_kwargs=dict(cfg.arch_kwargs), working_size=cfg.working_size or 256,
             in_channels=4, hints=True, default=cfg.default,
             description=cfg.description or f"{cfg.arch} trained by `restorer train` on {Path(cfg.data).name}",
             training={
                 "data": str(cfg.data), "val": str(cfg.val) if cfg.val else "5% of data", "images": n_train,
                 "minutes": round(self.elapsed / 60, 1), "steps": self.step, "images_seen": self.images_seen,
                 "crop": cfg.size, "batch": cfg.batch, "lr": cfg.lr, "ema_decay": cfg.ema_decay,
-                "losses": {"smooth_l1": 1.0, "chroma_boost": cfg.chroma_boost,
+                "losses": {"smooth_l1": 1.0, "l1_beta": cfg.l1_beta, "chroma_boost": cfg.chroma_boost,
                            "rebalance": {"lambda": cfg.rebalance, "power": cfg.rebalance_power},
                            "vgg_perceptual": cfg.perc_weight,
                            "adversarial": cfg.adv_weight, "gan_mode": cfg.gan_mode,
                            "adversarial_share": cfg.gan_fraction},
+                # What the exported weights really had of the adversarial stage (a stop or a selected
+                # early validation can end the run before it starts).
+                "adversarial_minutes": round(max(0.0, self.elapsed - cfg.minutes * 60 * (1 - cfg.gan_fraction))
+                                             / 60 * (cfg.adv_weight > 0), 1),
                 "base": cfg.base, "device": str(self.device),
                 # A fine-tuned model's history starts with its base's own training.
                 **({"base_training": self.base_card.training} if self.base_card is not None else {}),

@@ -13,10 +13,12 @@ _STD = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
 
 
 def weighted_l1(pred_ab: torch.Tensor, gt_ab: torch.Tensor, chroma_boost: float = 0.0,
-                pixel_weight: torch.Tensor | None = None) -> torch.Tensor:
-    """Smooth L1 on normalised ab; ``chroma_boost`` weights saturated pixels up (counters the brown mean),
+                pixel_weight: torch.Tensor | None = None, beta: float = 0.05) -> torch.Tensor:
+    """Smooth L1 on normalised ab (``beta`` 0 = plain L1); ``chroma_boost`` weights saturated pixels up,
     ``pixel_weight`` (B x 1 x H x W, e.g. from :class:`ColourRebalance`) multiplies in."""
-    loss = F.smooth_l1_loss(pred_ab / AB_NORM, gt_ab / AB_NORM, reduction="none", beta=0.05)
+    # The quadratic zone of smooth L1 below ``beta`` pulls uncertain pixels to the mean colour (brown);
+    # plain L1 aims at the median instead.
+    loss = F.smooth_l1_loss(pred_ab / AB_NORM, gt_ab / AB_NORM, reduction="none", beta=beta)
     w = None
     if chroma_boost:
         w = 1.0 + chroma_boost * gt_ab.norm(dim=1, keepdim=True) / AB_NORM
