@@ -70,6 +70,15 @@ class ModelCard:
         assert self.path is not None
         return self.path.with_suffix(".safetensors")
 
+    @property
+    def training_minutes(self) -> float:
+        """Minutes of training in all, a fine-tuned model's base (and its bases) included."""
+        total, t = 0.0, self.training or {}
+        while isinstance(t, dict) and t:
+            total += float(t.get("minutes") or 0.0)
+            t = t.get("base_training")
+        return total
+
     def summary(self) -> str:
         m = self.metrics or {}
         bits = [f"{self.name:<22} {self.arch:<15} {self.working_size}px"]
@@ -77,8 +86,8 @@ class ModelCard:
             bits.append(f"PSNR {m['psnr']:.2f} dB")
         if "colourfulness_ratio" in m:
             bits.append(f"colour x{m['colourfulness_ratio']:.2f}")
-        if self.training.get("minutes"):
-            bits.append(f"{self.training['minutes']:.0f} min training")
+        if self.training_minutes:
+            bits.append(f"{self.training_minutes:.0f} min training")
         bits.append("bundled" if self.bundled else "user")
         return "  ".join(bits)
 

@@ -421,7 +421,7 @@ class MainWindow(QMainWindow):
         lines.append(f"working size {card.working_size} px · "
                      f"{'trained with hints' if getattr(card, 'hints', False) else 'no hint training'}")
         facts = []
-        minutes = (getattr(card, "training", None) or {}).get("minutes")
+        minutes = getattr(card, "training_minutes", 0.0)
         if minutes:
             facts.append(f"{float(minutes):.0f} min training")
         m = getattr(card, "metrics", None) or {}

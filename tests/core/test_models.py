@@ -89,3 +89,11 @@ def test_models_cli_lists_cards(tiny_model_dir, capsys):
     assert main(["models", "--json"]) == 0
     cards = json.loads(capsys.readouterr().out)
     assert any(c["name"] == "tiny-test" and c["working_size"] == 64 for c in cards)
+
+
+def test_training_minutes_include_the_bases_training():
+    card = ModelCard(name="ft", arch="unet", training={"minutes": 8.0, "base_training": {
+        "minutes": 90.0, "base_training": {"minutes": 2.5}}})
+    assert card.training_minutes == pytest.approx(100.5)
+    assert "100 min training" in card.summary()
+    assert ModelCard(name="new", arch="unet").training_minutes == 0.0
