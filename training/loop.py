@@ -399,6 +399,8 @@ class Trainer:
         cfg = self.cfg
         if cfg.resume:
             self.load_checkpoint()
+        else:  # a selection left by an earlier run in this folder must not be exported as this run's
+            self.best_path.unlink(missing_ok=True)
         self.load_data()
         budget = cfg.minutes * 60.0
         gan_start = budget * (1.0 - cfg.gan_fraction)

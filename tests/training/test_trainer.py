@@ -233,3 +233,11 @@ def test_no_selection_without_a_floor(colour_folder, tmp_path):
     t.load_data()
     t._keep_if_best({"psnr": 30.0, "colourfulness_ratio": 1.0})
     assert not t.best_path.exists() and t.load_best() is None
+
+
+def test_a_fresh_run_forgets_the_selection_of_an_earlier_run_in_its_folder(colour_folder, tmp_path):
+    t = Trainer(_cfg(colour_folder, tmp_path, min_colourfulness=2.0, minutes=0.02))  # a floor never reached
+    t.best_path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save({"ema": {}, "metrics": {"psnr": 99.0}, "step": 7, "images_seen": 0, "elapsed": 0.0}, t.best_path)
+    result = t.run()
+    assert not t.best_path.exists() and "selected_step" not in result
