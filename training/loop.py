@@ -205,6 +205,7 @@ class Trainer:
         self.history: list[dict[str, float]] = []
         self.n_train = 0
         self.rebalance: ColourRebalance | None = None
+        self._best_psnr: float | None = None  # PSNR of the selection in best.pt, read from disk at most once
 
     # -------------------------------------------------------------------------------------- setup
     def _build_net(self):
@@ -296,12 +297,14 @@ class Trainer:
         floor = self.cfg.min_colourfulness
         if floor is None or metrics["colourfulness_ratio"] < floor:
             return
-        if self.best_path.exists():
-            best = torch.load(self.best_path, map_location="cpu", weights_only=True)
-            if float(best["metrics"]["psnr"]) >= metrics["psnr"]:
-                return
+        if self._best_psnr is None and self.best_path.exists():  # a resumed run's earlier selection
+            self._best_psnr = float(torch.load(self.best_path, map_location="cpu", weights_only=True)
+                                    ["metrics"]["psnr"])
+        if self._best_psnr is not None and self._best_psnr >= metrics["psnr"]:
+            return
         _atomic_torch_save({"ema": self.eval_net.state_dict(), "metrics": dict(metrics), "step": self.step,
                             "images_seen": self.images_seen, "elapsed": self.elapsed}, self.best_path)
+        self._best_psnr = float(metrics["psnr"])
         self.log(f"best so far (colourfulness >= x{floor:.2f}): step {self.step}, PSNR {metrics['psnr']:.2f} dB")
 
     def load_best(self) -> dict[str, float] | None:
@@ -313,6 +316,11 @@ class Trainer:
         self.step, self.images_seen, self.elapsed = best["step"], best["images_seen"], best["elapsed"]
         self.log(f"exporting the selected weights of step {self.step}")
         return {k: float(v) for k, v in best["metrics"].items()}
+
+    @property
+    def _gan_start_s(self) -> float:
+        """Seconds of training after which the adversarial stage runs."""
+        return self.cfg.minutes * 60.0 * (1.0 - self.cfg.gan_fraction)
 
     def load_checkpoint(self) -> bool:
         if not self.ckpt_path.exists():
@@ -403,7 +411,7 @@ class Trainer:
             self.best_path.unlink(missing_ok=True)
         self.load_data()
         budget = cfg.minutes * 60.0
-        gan_start = budget * (1.0 - cfg.gan_fraction)
+        gan_start = self._gan_start_s
         log_path = self.run_dir / "log.csv"
         new_log = not log_path.exists() or not cfg.resume
         logf = open(log_path, "w" if new_log else "a", newline="")
@@ -514,8 +522,8 @@ class Trainer:
                            "adversarial_share": cfg.gan_fraction},
                 # What the exported weights really had of the adversarial stage (a stop or a selected
                 # early validation can end the run before it starts).
-                "adversarial_minutes": round(max(0.0, self.elapsed - cfg.minutes * 60 * (1 - cfg.gan_fraction))
-                                             / 60 * (cfg.adv_weight > 0), 1),
+                "adversarial_minutes": round(max(0.0, self.elapsed - self._gan_start_s) / 60, 1)
+                                       if cfg.adv_weight > 0 else 0.0,
                 "base": cfg.base, "device": str(self.device),
                 # A fine-tuned model's history starts with its base's own training.
                 **({"base_training": self.base_card.training} if self.base_card is not None else {}),

@@ -438,13 +438,14 @@ def _run_model(gray: np.ndarray, model: Any, hints: list | None) -> tuple[np.nda
 def _build_report(rows: list[_Row], images: list[str], gt_a: np.ndarray, gt_b: np.ndarray,
                   gt_cfs: list[float], settings: dict[str, Any]) -> dict[str, Any]:
     results = []
+    gt_cf_mean = _finite_mean(gt_cfs)
     for row in rows:
         mean = {k: _finite_mean(v) for k, v in row.per_image.items()}
         mean["seconds_per_image"] = _finite_mean(row.seconds)
         have = row.hist_a is not None and gt_a.sum() > 0
         # Ratio of the means, as the trainer and the model cards report it: a mean of per-image ratios is
         # inflated by near-gray originals (a nearly neutral photo coloured at all has a huge ratio).
-        cf_mean, gt_cf_mean = mean.get("colourfulness"), _finite_mean(gt_cfs)
+        cf_mean = mean.get("colourfulness")
         set_level = {
             "colourfulness_ratio": cf_mean / gt_cf_mean if cf_mean is not None and gt_cf_mean else None,
             "js_a": M.js_divergence(gt_a, row.hist_a) if have else None,
