@@ -74,6 +74,8 @@ def _add_eval(sub) -> None:
     p.add_argument("--reuse", default=None, metavar="REPORT_JSON",
                    help="carry over the rows of models not evaluated now from an earlier report of the same photos "
                         "and settings")
+    p.add_argument("--no-lpips", action="store_true",
+                   help="leave LPIPS out (it takes most of the time on a CPU): for quick comparisons")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     p.add_argument("--seed", type=int, default=0)
 

@@ -328,7 +328,8 @@ def evaluate(
 
     reused_from = None
     if reuse is not None:
-        carried = _reusable_rows(reuse, images, hint_counts, size, limit, seed, {n for n, _ in models})
+        carried = _reusable_rows(reuse, images, hint_counts, size, limit, seed, {n for n, _ in models},
+                                 lpips_model is not None)
         rows = [rows[0], *sorted(rows[1:] + carried, key=lambda r: r.hints)]  # stable: model order kept
         reused_from = {"report": str(reuse), "models": sorted({r.model for r in carried})}
 
@@ -370,13 +371,15 @@ def evaluate(
 
 
 def _reusable_rows(path: str | Path, images: list[str], hint_counts: list[int], size: int | None,
-                   limit: int | None, seed: int, evaluated: set[str]) -> list[_Row]:
+                   limit: int | None, seed: int, evaluated: set[str], with_lpips: bool) -> list[_Row]:
     """The rows of an earlier report that describe exactly this evaluation, for models not run now."""
     try:
         old = json.loads(Path(path).read_text(encoding="utf-8"))
         st = old["settings"]
         same = (old["images"] == images and st["size"] == size and st["limit"] == limit and st["seed"] == seed
-                and st["hint_counts"] == hint_counts)
+                and st["hint_counts"] == hint_counts
+                # A row without LPIPS must not sit in a table whose other rows have it (or the reverse).
+                and str(st.get("lpips", "")).startswith("LPIPS v") == with_lpips)
     except (OSError, ValueError, KeyError, TypeError) as e:
         raise ValueError(f"cannot reuse {path}: {e}") from e
     if not same:
@@ -677,7 +680,8 @@ def run_cli(args: argparse.Namespace) -> int:
         if args.limit is not None and args.limit < 1:
             raise ValueError("--limit must be at least 1")
         report = evaluate(args.data, names, hint_counts, out_dir=args.out, size=args.size, limit=args.limit,
-                          device=args.device, seed=args.seed, reuse=getattr(args, "reuse", None))
+                          device=args.device, seed=args.seed, reuse=getattr(args, "reuse", None),
+                          use_lpips=not getattr(args, "no_lpips", False))
     except (ValueError, RuntimeError, ImageError) as e:
         print(f"restorer eval: {e}", file=sys.stderr)
         return 2

@@ -120,3 +120,23 @@ def test_eval_reuses_rows_of_models_not_run_again(photo_dir: Path, tmp_path: Pat
     with pytest.raises(ValueError, match="other photos or with other settings"):
         evaluate(photo_dir, ["tiny-test"], [0], out_dir=tmp_path / "x", reuse=tmp_path / "both" / "report.json",
                  **kw)
+
+
+def test_eval_no_lpips_flag_and_reuse_keeps_lpips_consistent(photo_dir: Path, tmp_path: Path,
+                                                             tiny_model_dir: Path) -> None:
+    """`--no-lpips` leaves LPIPS out; such a report cannot be carried into one that has LPIPS (or back)."""
+    from restorer.cli import main
+    from restorer.core.lpips import lpips_available
+
+    fast = tmp_path / "fast"
+    assert main(["eval", "--data", str(photo_dir), "--models", "tiny-test", "--out", str(fast), "--device", "cpu",
+                 "--size", "48", "--no-lpips"]) == 0
+    report = json.loads((fast / "report.json").read_text())
+    assert report["settings"]["lpips"] == "disabled"
+    assert all(r["mean"]["lpips"] is None for r in report["results"])
+    assert all(r["mean"]["psnr"] is not None for r in report["results"])
+    if not lpips_available()[0]:
+        pytest.skip("LPIPS weights are not installed")
+    with pytest.raises(ValueError, match="other settings"):
+        evaluate(photo_dir, ["tiny-test-2"], [0], out_dir=tmp_path / "x", size=48, device="cpu",
+                 reuse=fast / "report.json")
