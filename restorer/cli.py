@@ -52,6 +52,8 @@ def _add_train(sub) -> None:
     p.add_argument("--min-colourfulness", type=float, default=None,
                    help="export the validated weights with the best PSNR among those at least this colourful "
                         "(ratio to the true photos on the validation crops; default: the last weights)")
+    p.add_argument("--freeze-encoder", action="store_true",
+                   help="keep the pretrained encoder fixed, train only the decoder (small collections)")
     p.add_argument("--val-every", type=float, default=None,
                    help="minutes between validations (grid image + metrics in the run folder; default 10)")
     p.add_argument("--run-dir", default=None, help="checkpoint folder (default runs/<name>)")

@@ -10,7 +10,8 @@ def config_from_args(args) -> TrainConfig:
     cfg = TrainConfig(data=args.data, name=args.name, minutes=args.minutes, val=args.val,
                       arch=args.arch or ("effnet_unet" if not args.base else None), base=args.base,
                       run_dir=args.run_dir, resume=args.resume, seed=args.seed, out_dir=args.out_dir,
-                      export=not args.no_export, bf16=getattr(args, "bf16", False))
+                      export=not args.no_export, bf16=getattr(args, "bf16", False),
+                      freeze_encoder=getattr(args, "freeze_encoder", False))
     for opt, attr in (("size", "size"), ("batch", "batch"), ("lr", "lr"), ("adv_weight", "adv_weight"),
                       ("perc_weight", "perc_weight"), ("gan_fraction", "gan_fraction"), ("workers", "workers"),
                       ("rebalance", "rebalance"), ("val_every", "val_every_min"),

@@ -92,6 +92,9 @@ class TrainConfig:
     # best.pt if its PSNR is the best so far, and the export uses those weights. Rebalanced losses trade PSNR
     # for colour as training goes on; this picks the most accurate model that is vivid enough.
     min_colourfulness: float | None = None
+    # Keep the whole pretrained encoder fixed (only the decoder and the hint paths learn): fewer weights to fit
+    # to a small collection's colours.
+    freeze_encoder: bool = False
 
 
 def _batch_lab(rgb_u8: torch.Tensor) -> torch.Tensor:
@@ -225,6 +228,10 @@ class Trainer:
             cfg.arch_kwargs = kwargs
             extra = {"pretrained": True} if cfg.arch in ("effnet_unet", "vgg16_unet") else {}
             net = create_arch(cfg.arch, in_channels=4, **kwargs, **extra)
+        if cfg.freeze_encoder:
+            if not hasattr(net, "freeze_backbone"):
+                raise ValueError(f"--freeze-encoder needs a pretrained encoder; {cfg.arch} has none")
+            net.extra_frozen = ("encoder.",)
         if hasattr(net, "freeze_backbone"):
             net.freeze_backbone()
         return net.train()
@@ -515,6 +522,7 @@ class Trainer:
                 "data": str(cfg.data), "val": str(cfg.val) if cfg.val else "5% of data", "images": n_train,
                 "minutes": round(self.elapsed / 60, 1), "steps": self.step, "images_seen": self.images_seen,
                 "crop": cfg.size, "batch": cfg.batch, "lr": cfg.lr, "ema_decay": cfg.ema_decay,
+                "freeze_encoder": cfg.freeze_encoder,
                 "losses": {"smooth_l1": 1.0, "l1_beta": cfg.l1_beta, "chroma_boost": cfg.chroma_boost,
                            "rebalance": {"lambda": cfg.rebalance, "power": cfg.rebalance_power},
                            "vgg_perceptual": cfg.perc_weight,

@@ -121,11 +121,13 @@ def list_models() -> list[ModelCard]:
     return bundled + user
 
 
-def resolve(name: str | ModelCard) -> ModelCard:
+def resolve(name: str | os.PathLike | ModelCard) -> ModelCard:
     """Find a model card by name (``default`` is the bundled model marked default), or by the path of a
     card or weights file outside the registry (e.g. a training run's export)."""
     if isinstance(name, ModelCard):
         return name
+    if isinstance(name, os.PathLike):
+        name = os.fspath(name)
     if name and name.endswith((".json", ".safetensors")):
         card_path = Path(name).with_suffix(".json")
         if not card_path.with_suffix(".safetensors").is_file() or not card_path.is_file():

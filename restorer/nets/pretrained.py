@@ -126,6 +126,9 @@ class PretrainedUNet(nn.Module):
 
     backbone_file: str = ""
     frozen_prefixes: tuple[str, ...] = ()
+    # Kept fixed by one training run only (e.g. the whole encoder when fine-tuning on a small collection): unlike
+    # ``frozen_prefixes`` these weights may differ from ImageNet's, so model files still store them.
+    extra_frozen: tuple[str, ...] = ()
 
     def __init__(self, encoder: nn.Module, enc_channels, dec_channels, in_channels: int, first_stride: int):
         super().__init__()
@@ -152,14 +155,14 @@ class PretrainedUNet(nn.Module):
 
     def freeze_backbone(self) -> None:
         for name, p in self.named_parameters():
-            if name.startswith(self.frozen_prefixes):
+            if name.startswith(self.frozen_prefixes + self.extra_frozen):
                 p.requires_grad_(False)
 
     def train(self, mode: bool = True):
         super().train(mode)
-        # Frozen layers keep their ImageNet BatchNorm statistics: small CPU batches would only add noise.
+        # Frozen layers keep their BatchNorm statistics: small CPU batches would only add noise.
         for name, m in self.named_modules():
-            if name.startswith(self.frozen_prefixes) and isinstance(m, nn.BatchNorm2d):
+            if name.startswith(self.frozen_prefixes + self.extra_frozen) and isinstance(m, nn.BatchNorm2d):
                 m.eval()
         return self
 

@@ -241,3 +241,34 @@ def test_a_fresh_run_forgets_the_selection_of_an_earlier_run_in_its_folder(colou
     torch.save({"ema": {}, "metrics": {"psnr": 99.0}, "step": 7, "images_seen": 0, "elapsed": 0.0}, t.best_path)
     result = t.run()
     assert not t.best_path.exists() and "selected_step" not in result
+
+
+def test_freeze_encoder_trains_only_the_decoder_and_still_exports_the_trainable_trunk(colour_folder, tmp_path):
+    cfg = _cfg(colour_folder, tmp_path, arch="effnet_unet", arch_kwargs={"dec_channels": (16, 16, 16, 8)},
+               freeze_encoder=True, adv_weight=0.0)
+    t = Trainer(cfg)
+    t.load_data()
+    before = {k: v.clone() for k, v in t.net.state_dict().items()}
+    for _ in range(3):
+        t.train_step(next(iter(t.loader)), adversarial=False)
+    after = t.net.state_dict()
+    enc = [k for k in before if k.startswith("encoder.")]
+    assert enc and all(torch.equal(before[k], after[k]) for k in enc)  # weights and BatchNorm statistics
+    assert any(not torch.equal(before[k], after[k]) for k in before if k.startswith("ups."))
+    assert not any(p.requires_grad for n, p in t.net.named_parameters() if n.startswith("encoder."))
+    # The card's backbone still names only ImageNet's frozen stem and blocks 0-4: blocks 5-6, which an earlier
+    # stage may have trained, stay in the model file.
+    path = t.export({"psnr": 20.0})
+    from safetensors.torch import load_file
+
+    from restorer.core.models import load_network, resolve
+
+    card = resolve(path)
+    assert card.training["freeze_encoder"] is True
+    assert any(k.startswith("encoder._blocks.5.") for k in load_file(str(card.weights_path)))
+    net = load_network(card)
+    exported = t.eval_net.state_dict()  # the weight average is what is exported
+    for k in ("ups.0.body.0.0.weight", "encoder._blocks.5._expand_conv.weight"):
+        assert torch.equal(net.state_dict()[k].half(), exported[k].half()), k
+    with pytest.raises(ValueError, match="pretrained encoder"):
+        Trainer(_cfg(colour_folder, tmp_path, freeze_encoder=True))
