@@ -79,13 +79,25 @@ class ModelCard:
             t = t.get("base_training")
         return total
 
-    def summary(self) -> str:
+    def headline_metrics(self) -> dict[str, Any]:
+        """PSNR (with the gray baseline's on the same photos) and colourfulness ratio to show for this model:
+        the full evaluation through the app's pipeline when the card has one, else the trainer's val crops."""
         m = self.metrics or {}
+        full = m.get("full_val") if isinstance(m.get("full_val"), dict) else None
+        src, where = (full, "val photos") if full and "psnr" in full else (m, "val crops")
+        return {k: src[k] for k in ("psnr", "gray_psnr", "colourfulness_ratio") if isinstance(src.get(k), (int, float))} \
+            | ({"where": where} if "psnr" in src else {})
+
+    def summary(self) -> str:
+        h = self.headline_metrics()
         bits = [f"{self.name:<22} {self.arch:<15} {self.working_size}px"]
-        if "psnr" in m:
-            bits.append(f"PSNR {m['psnr']:.2f} dB")
-        if "colourfulness_ratio" in m:
-            bits.append(f"colour x{m['colourfulness_ratio']:.2f}")
+        if "psnr" in h:
+            gray = f" (gray {h['gray_psnr']:.2f})" if "gray_psnr" in h else ""
+            bits.append(f"PSNR {h['psnr']:.2f} dB{gray}")
+        if "colourfulness_ratio" in h:
+            bits.append(f"colour x{h['colourfulness_ratio']:.2f}")
+        if "where" in h:
+            bits.append(f"on {h['where']}")
         if self.training_minutes:
             bits.append(f"{self.training_minutes:.0f} min training")
         bits.append("bundled" if self.bundled else "user")

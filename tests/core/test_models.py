@@ -97,3 +97,14 @@ def test_training_minutes_include_the_bases_training():
     assert card.training_minutes == pytest.approx(100.5)
     assert "100 min training" in card.summary()
     assert ModelCard(name="new", arch="unet").training_minutes == 0.0
+
+
+def test_headline_metrics_prefer_the_full_evaluation_over_the_trainers_crops():
+    crops = {"psnr": 22.6, "gray_psnr": 22.7, "colourfulness_ratio": 0.73}
+    card = ModelCard(name="m", arch="unet", metrics=dict(crops))
+    assert card.headline_metrics() == {**crops, "where": "val crops"}
+    assert "PSNR 22.60 dB (gray 22.70)" in card.summary() and "on val crops" in card.summary()
+    card.metrics["full_val"] = {"psnr": 23.4, "gray_psnr": 23.1, "colourfulness_ratio": 0.71, "note": "200 photos"}
+    assert card.headline_metrics() == {"psnr": 23.4, "gray_psnr": 23.1, "colourfulness_ratio": 0.71,
+                                       "where": "val photos"}
+    assert ModelCard(name="none", arch="unet").headline_metrics() == {}
