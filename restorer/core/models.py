@@ -85,8 +85,11 @@ class ModelCard:
         m = self.metrics or {}
         full = m.get("full_val") if isinstance(m.get("full_val"), dict) else None
         src, where = (full, "val photos") if full and "psnr" in full else (m, "val crops")
-        return {k: src[k] for k in ("psnr", "gray_psnr", "colourfulness_ratio") if isinstance(src.get(k), (int, float))} \
-            | ({"where": where} if "psnr" in src else {})
+        out: dict[str, Any] = {k: src[k] for k in ("psnr", "gray_psnr", "colourfulness_ratio")
+                               if isinstance(src.get(k), (int, float))}
+        if "psnr" in out:
+            out["where"] = where
+        return out
 
     def summary(self) -> str:
         h = self.headline_metrics()
