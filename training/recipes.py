@@ -21,14 +21,19 @@ _VGG_DESCRIPTION = ("Detailed: U-Net decoder on a frozen ImageNet VGG16 encoder 
                     "reconstruction-loss paper found best). Stage 1: smooth L1 + VGG perceptual, then PatchGAN; "
                     "stage 2: colour-rebalanced L1 + light perceptual. Hint-aware.")
 
+# Stage 1 of every bundled model: chroma-weighted smooth L1 + VGG perceptual, PatchGAN in the last 30 %.
+_STAGE1_LOSSES = dict(batch=16, perc_weight=0.02, adv_weight=0.02, chroma_boost=1.0, rebalance=0.0, gan_fraction=0.3)
+# The colour stage (stage 2) of the EfficientNet and VGG16 models, with its checkpoint selection.
+_COLOUR_STAGE = dict(working_size=224, batch=16, lr=1e-4, perc_weight=0.005, adv_weight=0.05, chroma_boost=0.0,
+                     rebalance=0.5, rebalance_power=0.75, gan_fraction=0.4, min_colourfulness=0.70)
+
 # A recipe with ``run`` trains in runs/<run> but exports under ``name``; ``base`` (a card path) fine-tunes
 # the export of an earlier recipe, so a model made in stages is reproduced by running them in order.
 RECIPES: dict[str, dict] = {
     # Stage 1: plain (chroma-weighted) L1 + perceptual from the ImageNet encoder; 90 min here.
     "effnet-lite0-unet-stage1": dict(
         name="effnet-lite0-unet", run="effnet-lite0-unet",
-        arch="effnet_unet", size=160, batch=16, lr=4e-4, perc_weight=0.02, adv_weight=0.02, chroma_boost=1.0,
-        rebalance=0.0, gan_fraction=0.3, default=True, description=_EFFNET_DESCRIPTION),
+        arch="effnet_unet", size=160, lr=4e-4, **_STAGE1_LOSSES, default=True, description=_EFFNET_DESCRIPTION),
     # Stage 2: stage 1 stayed brown (colourfulness 0.43x on val crops). Measured from stage 1, on the val crops
     # (colourfulness ratio / PSNR over gray): plain L1 alone stays brown (0.44x / +0.92 dB after 10 min); colour
     # rebalancing brings the colour out but trades PSNR for it the longer it runs (power 0.5, lr 2e-4: 0.52x /
@@ -47,14 +52,11 @@ RECIPES: dict[str, dict] = {
     # +0.39, step 177: 0.74x / -0.16 on the crops; on the 200 photos 0.63x / +0.68 dB at step 141 and 0.70x /
     # +0.30 at step 177, vs the shipped 0.71x / +0.25): not worth replacing the default.
     "effnet-lite0-unet": dict(
-        run="effnet-lite0-unet-ft", base="runs/effnet-lite0-unet/export/effnet-lite0-unet.json", working_size=224,
-        size=160, batch=16, lr=1e-4, perc_weight=0.005, adv_weight=0.05, chroma_boost=0.0, rebalance=0.5,
-        rebalance_power=0.75, gan_fraction=0.4, val_every_min=2.0, min_colourfulness=0.70, default=True,
-        description=_EFFNET_DESCRIPTION),
+        run="effnet-lite0-unet-ft", base="runs/effnet-lite0-unet/export/effnet-lite0-unet.json", size=160,
+        **_COLOUR_STAGE, val_every_min=2.0, default=True, description=_EFFNET_DESCRIPTION),
     "vgg16-unet-stage1": dict(
         name="vgg16-unet", run="vgg16-unet",
-        arch="vgg16_unet", size=128, batch=16, lr=4e-4, perc_weight=0.02, adv_weight=0.02, chroma_boost=1.0,
-        rebalance=0.0, gan_fraction=0.3, description=_VGG_DESCRIPTION),
+        arch="vgg16_unet", size=128, lr=4e-4, **_STAGE1_LOSSES, description=_VGG_DESCRIPTION),
     # Stage 2 of the VGG model: the default's colour stage (same losses and selection) from its stage 1
     # (90 min, 0.43x on the crops), copied to runs/vgg16-unet/export. Crops stay 128 px: VGG's stride-1 first
     # layers make it 2-3x slower per pixel than the EfficientNet model. Measured on the crops (colourfulness /
@@ -63,13 +65,10 @@ RECIPES: dict[str, dict] = {
     # 200 val photos: step 83 0.65x / +0.64, step 97 0.70x / +0.43, step 154 0.78x / +0.03. Shipped: step 97
     # (picked on the val photos, as the default was), a better trade than the EfficientNet model's.
     "vgg16-unet": dict(
-        run="vgg16-unet-ft", base="runs/vgg16-unet/export/vgg16-unet.json", working_size=224,
-        size=128, batch=16, lr=1e-4, perc_weight=0.005, adv_weight=0.05, chroma_boost=0.0, rebalance=0.5,
-        rebalance_power=0.75, gan_fraction=0.4, val_every_min=3.0, min_colourfulness=0.70,
-        description=_VGG_DESCRIPTION),
+        run="vgg16-unet-ft", base="runs/vgg16-unet/export/vgg16-unet.json", size=128, **_COLOUR_STAGE,
+        val_every_min=3.0, description=_VGG_DESCRIPTION),
     "attention-unet": dict(
-        arch="attention_unet", size=128, batch=16, lr=5e-4, perc_weight=0.02, adv_weight=0.02,
-        chroma_boost=1.0, rebalance=0.0, gan_fraction=0.3,
+        arch="attention_unet", size=128, lr=5e-4, **_STAGE1_LOSSES,
         description="Small Attention U-Net trained from scratch (no pretrained encoder): experimental, "
                     "for comparison with the pretrained backbones. Hint-aware."),
 }
