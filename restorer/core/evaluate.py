@@ -47,6 +47,7 @@ GRAY = "gray"
 LPIPS_MAX_PIXELS = 1_000_000
 #: Thumbnails kept for examples.png (long side, pixels).
 _THUMB = 256
+_LPIPS_NOTE = "LPIPS v0.1"  # how settings["lpips"] starts when LPIPS was computed
 _METRICS = ("psnr", "ssim", "lpips", "colourfulness", "colourfulness_ratio", "js_a", "js_b", "kl_a", "kl_b")
 
 
@@ -243,7 +244,7 @@ def evaluate(
         ok, why = lpips_available()
         if ok:
             lpips_model = LPIPS().to(torch_device)
-            lpips_note = f"LPIPS v0.1 VGG16; images above {LPIPS_MAX_PIXELS} pixels area-downscaled first"
+            lpips_note = f"{_LPIPS_NOTE} VGG16; images above {LPIPS_MAX_PIXELS} pixels area-downscaled first"
         else:
             lpips_note = f"unavailable: {why}"
 
@@ -379,7 +380,7 @@ def _reusable_rows(path: str | Path, images: list[str], hint_counts: list[int], 
         same = (old["images"] == images and st["size"] == size and st["limit"] == limit and st["seed"] == seed
                 and st["hint_counts"] == hint_counts
                 # A row without LPIPS must not sit in a table whose other rows have it (or the reverse).
-                and str(st.get("lpips", "")).startswith("LPIPS v") == with_lpips)
+                and str(st.get("lpips", "")).startswith(_LPIPS_NOTE) == with_lpips)
     except (OSError, ValueError, KeyError, TypeError) as e:
         raise ValueError(f"cannot reuse {path}: {e}") from e
     if not same:

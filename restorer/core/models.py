@@ -91,16 +91,19 @@ class ModelCard:
             out["where"] = where
         return out
 
-    def summary(self) -> str:
+    def headline(self) -> str:
+        """``headline_metrics`` as one line for people ('' when the card has no metrics)."""
         h = self.headline_metrics()
+        if "psnr" not in h:
+            return ""
+        gray = f" (gray {h['gray_psnr']:.2f})" if "gray_psnr" in h else ""
+        cf = f", colour x{h['colourfulness_ratio']:.2f}" if "colourfulness_ratio" in h else ""
+        return f"PSNR {h['psnr']:.2f} dB{gray}{cf} on {h['where']}"
+
+    def summary(self) -> str:
         bits = [f"{self.name:<22} {self.arch:<15} {self.working_size}px"]
-        if "psnr" in h:
-            gray = f" (gray {h['gray_psnr']:.2f})" if "gray_psnr" in h else ""
-            bits.append(f"PSNR {h['psnr']:.2f} dB{gray}")
-        if "colourfulness_ratio" in h:
-            bits.append(f"colour x{h['colourfulness_ratio']:.2f}")
-        if "where" in h:
-            bits.append(f"on {h['where']}")
+        if self.headline():
+            bits.append(self.headline())
         if self.training_minutes:
             bits.append(f"{self.training_minutes:.0f} min training")
         bits.append("bundled" if self.bundled else "user")

@@ -424,11 +424,9 @@ class MainWindow(QMainWindow):
         minutes = getattr(card, "training_minutes", 0.0)
         if minutes:
             facts.append(f"{float(minutes):.0f} min training")
-        h = card.headline_metrics() if hasattr(card, "headline_metrics") else {}
-        if "psnr" in h:
-            gray = f" (gray {h['gray_psnr']:.2f})" if "gray_psnr" in h else ""
-            cf = f", colourfulness {h['colourfulness_ratio']:.2f}x the originals'" if "colourfulness_ratio" in h else ""
-            facts.append(f"PSNR {h['psnr']:.2f} dB{gray}{cf} on its {h['where']}")
+        headline = card.headline() if hasattr(card, "headline") else ""
+        if headline:
+            facts.append(headline)
         if facts:
             lines.append(" · ".join(facts))
         return "<br>".join(lines)
