@@ -26,7 +26,7 @@ from restorer.core.color import lab_to_rgb_t, rgb_to_lab_t
 from training.data import CropDataset, balance_weights, center_crop_batch, load_folder
 from training.hints import simulate_hints
 from training.losses import (ColourRebalance, PatchDiscriminator, PerceptualLoss, d_loss, g_adv_loss,
-                             gradient_penalty, weighted_l1)
+                             gradient_penalty, soft_bin_ce, weighted_l1)
 
 #: Creating this file in the run folder asks a running trainer to stop after its current step, save and export
 #: what it has. A file rather than a signal: the GUI runs the trainer as a child process and Windows has no
@@ -61,6 +61,9 @@ class TrainConfig:
     adv_weight: float = 0.05
     chroma_boost: float = 0.0
     l1_beta: float = 0.05  # smooth-L1 threshold on ab / 110 (0 = plain L1)
+    l1_weight: float = 1.0
+    # Cross-entropy over ab bins (Zhang et al.); needs a network with ``head="bins"`` (arch_kwargs).
+    ce_weight: float = 0.0
     # Colour rebalancing of the L1 (Zhang et al.): mix of the ab prior with uniform (0 = off) and the
     # exponent softening the inverse-frequency weights (1 = the paper's; lower costs less PSNR, less colour).
     rebalance: float = 0.5
@@ -220,9 +223,22 @@ class Trainer:
 
             card = resolve(cfg.base)
             self.base_card = card
-            cfg.arch, cfg.arch_kwargs = card.arch, dict(card.arch_kwargs)
+            kwargs = {**card.arch_kwargs, **cfg.arch_kwargs}
+            cfg.arch, cfg.arch_kwargs = card.arch, kwargs
             cfg.working_size = cfg.working_size or card.working_size
             net = load_network(card)
+            if kwargs != card.arch_kwargs:  # e.g. a new head on a trained network: keep every tensor that fits
+                import dataclasses
+
+                from restorer.core.models import build_network
+
+                new = build_network(dataclasses.replace(card, arch_kwargs=kwargs))
+                old = net.state_dict()
+                fits = {k: v for k, v in old.items() if k in new.state_dict() and new.state_dict()[k].shape == v.shape}
+                new.load_state_dict(fits, strict=False)
+                fresh = sorted({k.rsplit(".", 1)[0] for k in new.state_dict() if k not in fits})
+                self.log(f"{card.name} with {kwargs}: {len(fits)} tensors kept, new: {', '.join(fresh) or 'none'}")
+                net = new
         else:
             kwargs = {**DEFAULT_ARCH_KWARGS.get(cfg.arch, {}), **cfg.arch_kwargs}
             cfg.arch_kwargs = kwargs
@@ -374,10 +390,16 @@ class Trainer:
             ld.backward()
             self.opt_d.step()
             out["d"] = ld.item()
-        l1 = weighted_l1(pred, ab, cfg.chroma_boost, self.rebalance(ab) if self.rebalance is not None else None,
-                         beta=cfg.l1_beta)
-        loss = l1
+        pixel_w = self.rebalance(ab) if self.rebalance is not None else None
+        l1 = weighted_l1(pred, ab, cfg.chroma_boost, pixel_w, beta=cfg.l1_beta)
+        loss = cfg.l1_weight * l1
         out["l1"] = l1.item()
+        if cfg.ce_weight > 0:
+            head = self.net.head
+            ce = soft_bin_ce(head.last_logits, ab, head.centres, pixel_weight=pixel_w)
+            head.last_logits = None  # the graph holds it; a module keeping it could not be copied or saved
+            loss = loss + cfg.ce_weight * ce
+            out["ce"] = ce.item()
         if self.perc is not None:
             lp = self.perc(lab_to_rgb_t(torch.cat([L, pred], 1)), lab_to_rgb_t(lab))
             loss = loss + cfg.perc_weight * lp
@@ -523,7 +545,7 @@ class Trainer:
                 "minutes": round(self.elapsed / 60, 1), "steps": self.step, "images_seen": self.images_seen,
                 "crop": cfg.size, "batch": cfg.batch, "lr": cfg.lr, "ema_decay": cfg.ema_decay,
                 "freeze_encoder": cfg.freeze_encoder,
-                "losses": {"smooth_l1": 1.0, "l1_beta": cfg.l1_beta, "chroma_boost": cfg.chroma_boost,
+                "losses": {"smooth_l1": cfg.l1_weight, "bin_ce": cfg.ce_weight, "l1_beta": cfg.l1_beta, "chroma_boost": cfg.chroma_boost,
                            "rebalance": {"lambda": cfg.rebalance, "power": cfg.rebalance_power},
                            "vgg_perceptual": cfg.perc_weight,
                            "adversarial": cfg.adv_weight, "gan_mode": cfg.gan_mode,

@@ -1,4 +1,4 @@
-"""Losses: L1 on ab, VGG16 feature reconstruction on the RGB result, and the PatchGAN adversarial terms."""
+"""Losses: L1 on ab (or cross-entropy over ab bins), VGG16 feature reconstruction on the RGB result, and the PatchGAN adversarial terms."""
 from __future__ import annotations
 
 import torch
@@ -27,6 +27,25 @@ def weighted_l1(pred_ab: torch.Tensor, gt_ab: torch.Tensor, chroma_boost: float 
     if w is None:
         return loss.mean()
     return (loss * w).sum() / (w.sum() * 2)
+
+
+def soft_bin_ce(logits: torch.Tensor, gt_ab: torch.Tensor, centres: torch.Tensor, k: int = 5,
+                sigma: float = 5.0, pixel_weight: torch.Tensor | None = None) -> torch.Tensor:
+    """Cross-entropy of the ab-bin logits (B x Q x h x w) against soft-encoded true colours (Zhang et al.):
+    each pixel's target spreads over its ``k`` nearest bin centres (Q x 2, normalised ab) with Gaussian weights
+    (``sigma`` ab units). Logits on a coarser grid than ``gt_ab`` (B x 2 x H x W) score every (H / h)-th pixel."""
+    stride = gt_ab.shape[-1] // logits.shape[-1]
+    logits = logits.float()
+    ab = (gt_ab[:, :, ::stride, ::stride] / AB_NORM).permute(0, 2, 3, 1).reshape(-1, 2)
+    d2 = torch.cdist(ab, centres.float()) ** 2  # P x Q
+    d2k, idx = d2.topk(k, dim=1, largest=False)
+    w = torch.softmax(-d2k * (AB_NORM ** 2) / (2 * sigma ** 2), dim=1)
+    logp = torch.log_softmax(logits, dim=1).permute(0, 2, 3, 1).reshape(-1, logits.shape[1])
+    ce = -(w * logp.gather(1, idx)).sum(1)
+    if pixel_weight is None:
+        return ce.mean()
+    pw = pixel_weight[:, :, ::stride, ::stride].reshape(-1)
+    return (ce * pw).sum() / pw.sum()
 
 
 class ColourRebalance:

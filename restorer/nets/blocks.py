@@ -79,3 +79,77 @@ class AbHead(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.tanh(self.conv(x))
+
+
+def _in_srgb_gamut(ab: torch.Tensor) -> torch.Tensor:
+    """For P x 2 ab values: is there a lightness at which the colour is displayable in sRGB?"""
+    from restorer.core.color import _WHITE, _XYZ2RGB
+
+    L = torch.linspace(1, 99, 50)[:, None]
+    fy = (L + 16.0) / 116.0
+    f = torch.stack([fy + ab[None, :, 0] / 500.0, fy.expand(-1, len(ab)), fy - ab[None, :, 1] / 200.0])
+    eps, kappa = 216 / 24389, 24389 / 27
+    xyz = torch.where(f ** 3 > eps, f ** 3, (116.0 * f - 16.0) / kappa)
+    xyz = xyz * torch.as_tensor(_WHITE, dtype=xyz.dtype).view(3, 1, 1)
+    lin = torch.einsum("ij,jlp->ilp", torch.as_tensor(_XYZ2RGB, dtype=xyz.dtype), xyz)
+    return ((lin >= 0) & (lin <= 1)).all(0).any(0)
+
+
+def ab_bin_centres(step: float = 10.0) -> torch.Tensor:
+    """Centres (Q x 2, Lab units) of the ab grid cells (side ``step``) that hold a displayable sRGB colour.
+
+    Zhang et al. quantise ab in steps of 10 and keep the 313 cells their data used; here a cell is kept when any
+    point of a 5 x 5 grid inside it is in gamut at some lightness, so the head needs no data file.
+    """
+    c = torch.arange(-110 + step / 2, 110, step)
+    a, b = torch.meshgrid(c, c, indexing="ij")
+    centres = torch.stack([a.flatten(), b.flatten()], 1)
+    offs = torch.linspace(-0.45 * step, 0.45 * step, 5)
+    oa, ob = torch.meshgrid(offs, offs, indexing="ij")
+    probe = centres[:, None, :] + torch.stack([oa.flatten(), ob.flatten()], 1)[None]  # Q0 x 25 x 2
+    ok = _in_srgb_gamut(probe.reshape(-1, 2)).reshape(len(centres), -1).any(1)
+    return centres[ok].contiguous()
+
+
+class BinsHead(nn.Module):
+    """ab as a distribution over quantised colours (Zhang et al., "Colorful Image Colorization").
+
+    Regression to the mean of several plausible colours gives brown; a distribution keeps them apart, and
+    its annealed mean (softmax of logits / T, T < 1) leans toward the most likely colour where the network is
+    sure, toward the mean where it is not. Returns normalised ab like ``AbHead``; in training mode the
+    expected ab (T = 1) for the pixel losses, with the logits (every other pixel) kept in ``last_logits`` for
+    the trainer's cross-entropy.
+    """
+
+    def __init__(self, cin: int, temperature: float = 0.4, hidden: int = 64):
+        super().__init__()
+        self.temperature = temperature
+        self.register_buffer("centres", ab_bin_centres() / 110.0, persistent=False)
+        q = len(self.centres)
+        self.body = nn.Sequential(nn.Conv2d(cin, hidden, 3, padding=1), nn.ReLU(inplace=True),
+                                  nn.Conv2d(hidden, q, 1))
+        self.last_logits: torch.Tensor | None = None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        hidden = self.body[1](self.body[0](x))
+        if not self.training:
+            self.last_logits = None
+            return self._expected_ab(self.body[2](hidden), self.temperature)
+        # Training scores every other pixel: a Q-channel map at full size dominated the step's time, and
+        # neighbouring pixels teach nearly the same thing.
+        logits = self.body[2](hidden[:, :, ::2, ::2])
+        self.last_logits = logits
+        ab = self._expected_ab(logits, 1.0)
+        return F.interpolate(ab, size=x.shape[-2:], mode="bilinear", align_corners=False)
+
+    def _expected_ab(self, logits: torch.Tensor, t: float) -> torch.Tensor:
+        p = torch.softmax(logits.float() / t, dim=1)
+        return torch.einsum("bqhw,qc->bchw", p, self.centres.to(p.dtype))
+
+
+def make_head(kind: str, cin: int, temperature: float = 0.4) -> nn.Module:
+    if kind == "tanh":
+        return AbHead(cin)
+    if kind == "bins":
+        return BinsHead(cin, temperature)
+    raise ValueError(f"unknown head {kind!r} (tanh or bins)")

@@ -14,7 +14,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from restorer.nets.blocks import AbHead, UpBlock, conv_bn_relu
+from restorer.nets.blocks import UpBlock, conv_bn_relu, make_head
 from restorer.nets.registry import register_arch
 
 _IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -130,7 +130,8 @@ class PretrainedUNet(nn.Module):
     # ``frozen_prefixes`` these weights may differ from ImageNet's, so model files still store them.
     extra_frozen: tuple[str, ...] = ()
 
-    def __init__(self, encoder: nn.Module, enc_channels, dec_channels, in_channels: int, first_stride: int):
+    def __init__(self, encoder: nn.Module, enc_channels, dec_channels, in_channels: int, first_stride: int,
+                 head: str = "tanh", temperature: float = 0.4):
         super().__init__()
         self.in_channels = in_channels
         self.encoder = encoder
@@ -151,7 +152,7 @@ class PretrainedUNet(nn.Module):
         full = dec_channels[-1]
         self.full_res = conv_bn_relu(in_channels, full)
         self.fuse = UpBlock(cin, full, full) if first_stride == 2 else nn.Sequential(conv_bn_relu(cin + full, full))
-        self.head = AbHead(full)
+        self.head = make_head(head, full, temperature)
 
     def freeze_backbone(self) -> None:
         for name, p in self.named_parameters():
@@ -189,9 +190,10 @@ class EffNetUNet(PretrainedUNet):
     # Stem and the first 5 blocks (strides 2-8) stay ImageNet's: measured to train best on CPU budgets.
     frozen_prefixes = ("encoder._conv_stem", "encoder._bn0", *(f"encoder._blocks.{i}." for i in range(5)))
 
-    def __init__(self, in_channels: int = 4, dec_channels=(128, 64, 48, 32), pretrained: bool = True):
+    def __init__(self, in_channels: int = 4, dec_channels=(128, 64, 48, 32), pretrained: bool = True,
+                 head: str = "tanh", temperature: float = 0.4):
         super().__init__(EfficientNetLite0Encoder(), EfficientNetLite0Encoder.channels, tuple(dec_channels),
-                         in_channels, first_stride=2)
+                         in_channels, first_stride=2, head=head, temperature=temperature)
         if pretrained:
             load_trunk(self.encoder, self.backbone_file)
 
@@ -223,8 +225,10 @@ class VGGUNet(PretrainedUNet):
     # The whole trunk is frozen: 29 MB of weights would not fit a 25 MB model file, and CPU time is scarce.
     frozen_prefixes = ("encoder.",)
 
-    def __init__(self, in_channels: int = 4, dec_channels=(256, 128, 64, 32), pretrained: bool = True):
-        super().__init__(VGG16Encoder(), VGG16Encoder.channels, tuple(dec_channels), in_channels, first_stride=1)
+    def __init__(self, in_channels: int = 4, dec_channels=(256, 128, 64, 32), pretrained: bool = True,
+                 head: str = "tanh", temperature: float = 0.4):
+        super().__init__(VGG16Encoder(), VGG16Encoder.channels, tuple(dec_channels), in_channels, first_stride=1,
+                         head=head, temperature=temperature)
         if pretrained:
             load_trunk(self.encoder.features, self.backbone_file)
 
@@ -239,12 +243,16 @@ def load_trunk(module: nn.Module, file_name: str) -> None:
 
 
 @register_arch
-def effnet_unet(in_channels: int = 4, dec_channels=(128, 64, 48, 32), pretrained: bool = True) -> nn.Module:
-    """U-Net decoder on an ImageNet EfficientNet-Lite0 encoder: the fast default."""
-    return EffNetUNet(in_channels, dec_channels, pretrained)
+def effnet_unet(in_channels: int = 4, dec_channels=(128, 64, 48, 32), pretrained: bool = True,
+                head: str = "tanh", temperature: float = 0.4) -> nn.Module:
+    """U-Net decoder on an ImageNet EfficientNet-Lite0 encoder: the fast default. ``head``: "tanh" regresses
+    ab, "bins" predicts a distribution over ab colours (annealed mean at ``temperature``)."""
+    return EffNetUNet(in_channels, dec_channels, pretrained, head, temperature)
 
 
 @register_arch
-def vgg16_unet(in_channels: int = 4, dec_channels=(256, 128, 64, 32), pretrained: bool = True) -> nn.Module:
-    """U-Net decoder on a frozen ImageNet VGG16 encoder (the backbone the feature-reconstruction paper preferred)."""
-    return VGGUNet(in_channels, dec_channels, pretrained)
+def vgg16_unet(in_channels: int = 4, dec_channels=(256, 128, 64, 32), pretrained: bool = True,
+               head: str = "tanh", temperature: float = 0.4) -> nn.Module:
+    """U-Net decoder on a frozen ImageNet VGG16 encoder (the backbone the feature-reconstruction paper preferred);
+    ``head`` as for effnet_unet."""
+    return VGGUNet(in_channels, dec_channels, pretrained, head, temperature)

@@ -5,7 +5,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from restorer.nets.blocks import AbHead, DoubleConv, ResBlock, UpBlock
+from restorer.nets.blocks import DoubleConv, ResBlock, UpBlock, make_head
 from restorer.nets.registry import register_arch
 
 
@@ -13,7 +13,7 @@ class UNet(nn.Module):
     """Encoder of ``depth`` stride-2 stages, decoder with skips; ``block`` 'double' or 'res', optional attention gates."""
 
     def __init__(self, in_channels: int = 4, base: int = 32, depth: int = 4, block: str = "double",
-                 attention: bool = False, max_channels: int = 256):
+                 attention: bool = False, max_channels: int = 256, head: str = "tanh", temperature: float = 0.4):
         super().__init__()
         chs = [min(base * 2 ** i, max_channels) for i in range(depth + 1)]
         make = (lambda ci, co, s=1: ResBlock(ci, co, s)) if block == "res" else (lambda ci, co, s=1: DoubleConv(ci, co))
@@ -27,7 +27,7 @@ class UNet(nn.Module):
         self.ups = nn.ModuleList(
             UpBlock(chs[i + 1], chs[i], chs[i], block=block, attention=attention) for i in reversed(range(depth))
         )
-        self.head = AbHead(chs[0])
+        self.head = make_head(head, chs[0], temperature)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         skips = [self.inc(x)]
@@ -40,18 +40,21 @@ class UNet(nn.Module):
 
 
 @register_arch
-def unet(in_channels: int = 4, base: int = 32, depth: int = 4) -> nn.Module:
-    """Plain U-Net (pix2pix generator style, bilinear upsampling)."""
-    return UNet(in_channels, base, depth, block="double")
+def unet(in_channels: int = 4, base: int = 32, depth: int = 4, head: str = "tanh",
+         temperature: float = 0.4) -> nn.Module:
+    """Plain U-Net (pix2pix generator style, bilinear upsampling); ``head`` "tanh" (regression) or "bins"."""
+    return UNet(in_channels, base, depth, block="double", head=head, temperature=temperature)
 
 
 @register_arch
-def resunet(in_channels: int = 4, base: int = 32, depth: int = 4) -> nn.Module:
+def resunet(in_channels: int = 4, base: int = 32, depth: int = 4, head: str = "tanh",
+            temperature: float = 0.4) -> nn.Module:
     """ResUNet: residual blocks in encoder and decoder."""
-    return UNet(in_channels, base, depth, block="res")
+    return UNet(in_channels, base, depth, block="res", head=head, temperature=temperature)
 
 
 @register_arch
-def attention_unet(in_channels: int = 4, base: int = 32, depth: int = 4) -> nn.Module:
+def attention_unet(in_channels: int = 4, base: int = 32, depth: int = 4, head: str = "tanh",
+                   temperature: float = 0.4) -> nn.Module:
     """Attention U-Net: additive attention gates on every skip connection."""
-    return UNet(in_channels, base, depth, block="double", attention=True)
+    return UNet(in_channels, base, depth, block="double", attention=True, head=head, temperature=temperature)

@@ -272,3 +272,83 @@ def test_freeze_encoder_trains_only_the_decoder_and_still_exports_the_trainable_
         assert torch.equal(net.state_dict()[k].half(), exported[k].half()), k
     with pytest.raises(ValueError, match="pretrained encoder"):
         Trainer(_cfg(colour_folder, tmp_path, freeze_encoder=True))
+
+
+def test_ab_bins_cover_the_srgb_gamut_and_nothing_far_outside():
+    from restorer.core.color import rgb_to_lab
+    from restorer.nets.blocks import ab_bin_centres
+
+    c = ab_bin_centres()
+    assert 200 <= len(c) <= 320  # Zhang et al. keep 313 cells of 10 x 10 (in-gamut for their data)
+    rng = np.random.default_rng(0)
+    rgb = np.concatenate([rng.random((2000, 3)), np.eye(3), 1 - np.eye(3)]).astype(np.float32)
+    ab = rgb_to_lab(rgb.reshape(-1, 1, 3)).reshape(-1, 3)[:, 1:]
+    # every displayable colour falls in a kept cell (half-diagonal 7.07)
+    nearest = torch.cdist(torch.from_numpy(ab).float(), c).min(1).values
+    assert nearest.max() <= 7.1
+    # and no kept cell is far from every displayable colour (a few corners need the finer probe grid)
+    dense = np.stack(np.meshgrid(*[np.linspace(0, 1, 24)] * 3), -1).reshape(-1, 1, 3).astype(np.float32)
+    ab_dense = torch.from_numpy(rgb_to_lab(dense).reshape(-1, 3)[:, 1:]).float()
+    assert torch.cdist(c, ab_dense).min(1).values.max() <= 9.0
+
+
+def test_soft_bin_cross_entropy_is_lowest_for_the_true_colour():
+    from restorer.nets.blocks import BinsHead
+    from training.losses import soft_bin_ce
+
+    head = BinsHead(8)
+    c = head.centres
+    gt = torch.zeros(1, 2, 4, 4)
+    gt[:, 0], gt[:, 1] = 40.0, 60.0  # an orange
+    near = torch.cdist(torch.tensor([[40.0, 60.0]]) / 110.0, c)[0]
+    right = (-near * 200).view(1, -1, 1, 1).expand(1, -1, 4, 4)  # mass on the bins around the orange
+    wrong = (-torch.cdist(torch.tensor([[-40.0, -30.0]]) / 110.0, c)[0] * 200).view(1, -1, 1, 1).expand(1, -1, 4, 4)
+    flat = torch.zeros_like(right)
+    ce = [soft_bin_ce(l.contiguous(), gt, c).item() for l in (right, flat, wrong)]
+    assert ce[0] < ce[1] < ce[2]
+
+
+def test_bins_head_trains_with_cross_entropy_and_anneals_toward_vivid_colour(colour_folder, tmp_path):
+    torch.manual_seed(0)
+    t = Trainer(_cfg(colour_folder, tmp_path, arch_kwargs={"base": 8, "depth": 2, "head": "bins"},
+                     l1_weight=0.0, ce_weight=1.0, adv_weight=0.0))
+    t.load_data()
+    batch = next(iter(t.loader))
+    losses = [t.train_step(batch, adversarial=False)["ce"] for _ in range(40)]
+    assert np.mean(losses[-5:]) < 0.8 * np.mean(losses[:5])
+    from training.loop import _batch_lab
+
+    net = t.net.eval()
+    lab = _batch_lab(batch)
+    x = torch.cat([(lab[:, :1] - 50) / 50, torch.zeros_like(lab[:, 1:]), torch.zeros_like(lab[:, :1])], 1)
+    chroma = {}
+    with torch.no_grad():
+        for temp in (1.0, 0.3):
+            net.head.temperature = temp
+            chroma[temp] = net(x).norm(dim=1).mean().item()
+    assert chroma[0.3] > chroma[1.0]  # sharper distribution: nearer its mode, further from the gray mean
+
+
+def test_a_tanh_model_fine_tunes_into_a_bins_model_and_runs_in_the_engine(colour_folder, tmp_path, monkeypatch):
+    first = Trainer(_cfg(colour_folder, tmp_path, minutes=0.03))
+    first.run()
+    cfg = _cfg(colour_folder, tmp_path / "ft", minutes=0.03, base=str(tmp_path / "models" / "tiny-trained.json"),
+               arch=None, arch_kwargs={"head": "bins", "temperature": 0.5}, l1_weight=0.0, ce_weight=1.0,
+               name="tiny-bins")
+    t = Trainer(cfg)
+    old, new = first.eval_net.state_dict(), t.net.state_dict()
+    kept = [k for k in new if not k.startswith("head.")]
+    assert kept and all(torch.allclose(old[k].float(), new[k].float(), atol=1e-2) for k in kept)
+    t.run()
+    card = json.loads((tmp_path / "ft" / "models" / "tiny-bins.json").read_text())
+    assert card["arch_kwargs"] == {"base": 8, "depth": 2, "head": "bins", "temperature": 0.5}
+    assert card["training"]["losses"]["bin_ce"] == 1.0
+    monkeypatch.setenv("RESTORER_USER_MODELS", str(tmp_path / "ft" / "models"))
+    from restorer.core.engine import colorize
+    from restorer.core.models import load_model
+
+    m = load_model("tiny-bins", device="cpu")
+    assert m.net.head.temperature == 0.5
+    gray = np.repeat(np.linspace(0, 255, 64 * 80, dtype=np.float32).reshape(64, 80, 1), 3, 2).astype(np.uint8)
+    out = colorize(gray, m)
+    assert out.shape == gray.shape and out.dtype == np.uint8
