@@ -131,10 +131,18 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return int(_dispatch(args) or 0)
+        code = int(_dispatch(args) or 0)
+        sys.stdout.flush()  # here, so a closed pipe is caught below rather than at exit
+        return code
     except KeyboardInterrupt:
         print("restorer: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # e.g. `restorer models | head`: the reader left, nothing is wrong
+        import os
+
+        # Python would report the pipe again while flushing stdout at exit (see the signal module docs).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

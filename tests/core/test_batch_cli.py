@@ -258,3 +258,16 @@ def test_cli_end_to_end_with_tiny_model(tmp_path: Path, capsys, tiny_model_dir) 
     with Image.open(out / "old_colour.jpg") as im:
         assert im.getexif()[0x013B] == "Grandpa"
     assert b'restorer:Model="tiny-test"' in result.xmp
+
+
+def test_cli_output_cut_short_by_a_closed_pipe_is_not_an_error_trace() -> None:
+    import subprocess
+    import sys
+
+    # `restorer models | head`: here the reader is gone before the listing is written
+    proc = subprocess.Popen([sys.executable, "-m", "restorer.cli", "models"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 1
+    assert "Traceback" not in err and "BrokenPipeError" not in err
