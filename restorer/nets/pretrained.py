@@ -245,7 +245,7 @@ def load_trunk(module: nn.Module, file_name: str) -> None:
 @register_arch
 def effnet_unet(in_channels: int = 4, dec_channels=(128, 64, 48, 32), pretrained: bool = True,
                 head: str = "tanh", temperature: float = 0.4) -> nn.Module:
-    """U-Net decoder on an ImageNet EfficientNet-Lite0 encoder: the fast default. ``head``: "tanh" regresses
+    """U-Net decoder on an ImageNet EfficientNet-Lite0 encoder: the fast model. ``head``: "tanh" regresses
     ab, "bins" predicts a distribution over ab colours (annealed mean at ``temperature``)."""
     return EffNetUNet(in_channels, dec_channels, pretrained, head, temperature)
 
