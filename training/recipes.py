@@ -82,8 +82,11 @@ RECIPES: dict[str, dict] = {
         default=True, description=_VGG_DESCRIPTION),
     # Experimental (not shipped): a distribution over 252 ab bins (soft-encoded cross-entropy, Zhang et al.) in
     # place of regression, on the stage-1b decoder; the annealed-mean temperature sets the colour/accuracy trade
-    # at inference. 1.6 img/s (regression: 2). After 7.4 min (43 steps) still below gray on the crops (20.9 ->
-    # 21.7 -> 22.65 dB at 3 / 6 / 7.4 min, 0.49x at T 0.4): it needs far longer than this session had.
+    # at inference. 1.6 img/s (regression: 2). On the crops (gray 22.74) at T 0.4: 20.9 / 21.7 / 23.12 / 23.34 dB
+    # at 3 / 6 / 10.6 / 22.7 min, 0.45-0.51x. The export after 27 min (165 steps) at T 1 / 0.6 / 0.4 / 0.25:
+    # 23.46 / 23.51 / 23.47 / 23.42 dB at 0.41x / 0.38x / 0.37x / 0.37x, JS a 0.27 -> 0.17: annealing does not add
+    # colour, as the mode of an unweighted distribution is near gray too; next: rebalance the cross-entropy
+    # (Zhang's full model, ``rebalance=0.5``) and train longer.
     "vgg16-unet-bins": dict(
         name="vgg16-unet-bins", run="vgg16-unet-bins", base="runs/vgg16-unet-1b/export/vgg16-unet.json",
         arch_kwargs={"head": "bins", "temperature": 0.4}, size=128, batch=16, l1_weight=0.0,
