@@ -233,10 +233,10 @@ class Trainer:
                 from restorer.core.models import build_network
 
                 new = build_network(dataclasses.replace(card, arch_kwargs=kwargs))
-                old = net.state_dict()
-                fits = {k: v for k, v in old.items() if k in new.state_dict() and new.state_dict()[k].shape == v.shape}
+                target = new.state_dict()
+                fits = {k: v for k, v in net.state_dict().items() if k in target and target[k].shape == v.shape}
                 new.load_state_dict(fits, strict=False)
-                fresh = sorted({k.rsplit(".", 1)[0] for k in new.state_dict() if k not in fits})
+                fresh = sorted({k.rsplit(".", 1)[0] for k in target if k not in fits})
                 self.log(f"{card.name} with {kwargs}: {len(fits)} tensors kept, new: {', '.join(fresh) or 'none'}")
                 net = new
         else:

@@ -104,8 +104,8 @@ def rgb_to_lab_t(rgb):
     return torch.stack([L, a, b], dim=1)
 
 
-def lab_to_rgb_t(lab):
-    """Bx3xHxW Lab -> Bx3xHxW sRGB in [0, 1]; differentiable."""
+def lab_to_linear_rgb_t(lab):
+    """Bx3xHxW Lab -> Bx3xHxW linear RGB, unclamped (values outside [0, 1] are out of the sRGB gamut)."""
     import torch
 
     fy = (lab[:, 0] + 16.0) / 116.0
@@ -115,5 +115,12 @@ def lab_to_rgb_t(lab):
     xyz = torch.where(f ** 3 > _EPS, f ** 3, (116.0 * f - 16.0) / _KAPPA)
     xyz = xyz * torch.as_tensor(_WHITE, dtype=lab.dtype, device=lab.device).view(1, 3, 1, 1)
     m = torch.as_tensor(_XYZ2RGB, dtype=lab.dtype, device=lab.device)
-    lin = torch.einsum("ij,bjhw->bihw", m, xyz).clamp(0.0, 1.0)
+    return torch.einsum("ij,bjhw->bihw", m, xyz)
+
+
+def lab_to_rgb_t(lab):
+    """Bx3xHxW Lab -> Bx3xHxW sRGB in [0, 1]; differentiable."""
+    import torch
+
+    lin = lab_to_linear_rgb_t(lab).clamp(0.0, 1.0)
     return torch.where(lin <= 0.0031308, 12.92 * lin, 1.055 * lin.clamp_min(1e-8) ** (1 / 2.4) - 0.055)

@@ -83,15 +83,11 @@ class AbHead(nn.Module):
 
 def _in_srgb_gamut(ab: torch.Tensor) -> torch.Tensor:
     """For P x 2 ab values: is there a lightness at which the colour is displayable in sRGB?"""
-    from restorer.core.color import _WHITE, _XYZ2RGB
+    from restorer.core.color import lab_to_linear_rgb_t
 
-    L = torch.linspace(1, 99, 50)[:, None]
-    fy = (L + 16.0) / 116.0
-    f = torch.stack([fy + ab[None, :, 0] / 500.0, fy.expand(-1, len(ab)), fy - ab[None, :, 1] / 200.0])
-    eps, kappa = 216 / 24389, 24389 / 27
-    xyz = torch.where(f ** 3 > eps, f ** 3, (116.0 * f - 16.0) / kappa)
-    xyz = xyz * torch.as_tensor(_WHITE, dtype=xyz.dtype).view(3, 1, 1)
-    lin = torch.einsum("ij,jlp->ilp", torch.as_tensor(_XYZ2RGB, dtype=xyz.dtype), xyz)
+    L = torch.linspace(1, 99, 50)[:, None].expand(-1, len(ab))
+    lab = torch.stack([L, ab[None, :, 0].expand_as(L), ab[None, :, 1].expand_as(L)])[None]  # 1 x 3 x nL x P
+    lin = lab_to_linear_rgb_t(lab)[0]
     return ((lin >= 0) & (lin <= 1)).all(0).any(0)
 
 
