@@ -22,6 +22,8 @@ def _add_colorize(sub) -> None:
                    help="output format (default: same as the input)")
     p.add_argument("--quality", type=int, default=95, help="JPEG/WebP quality (default 95)")
     p.add_argument("--suffix", default="_colour", help="added to output file names (default _colour)")
+    p.add_argument("--strength", type=float, default=100.0, metavar="PERCENT",
+                   help="colour strength in percent of what the model predicts (0-200, default 100)")
     p.add_argument("--max-pixels", type=int, default=250_000_000,
                    help="refuse images larger than this many pixels (default 250 MP)")
 

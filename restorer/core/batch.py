@@ -146,7 +146,7 @@ def colorize_files(items: Sequence[tuple[Path, Path]], out_dir: str | os.PathLik
                    hints: list | None = None, overwrite: bool = False, fmt: str | None = None,
                    quality: int = 95, suffix: str = "_colour", max_pixels: int = DEFAULT_MAX_PIXELS,
                    progress: ProgressFn | None = None, cancel: CancelFn | None = None,
-                   on_failure: FailureFn | None = None) -> BatchReport:
+                   on_failure: FailureFn | None = None, strength: float = 1.0) -> BatchReport:
     """Colourise ``items`` (from :func:`find_images`) into ``out_dir``; never raises for a single bad file.
 
     Each file is read, colourised with ``restorer.core.engine.colorize`` and written with its metadata
@@ -155,9 +155,12 @@ def colorize_files(items: Sequence[tuple[Path, Path]], out_dir: str | os.PathLik
     unexpected exceptions are reported as ``internal error: <type>: <message>``. ``progress(done, total,
     current)`` is called before each file and during it (``done`` is then fractional, from the engine's
     progress) and finally with ``(total, total, None)``. ``cancel()`` is checked between files and by the
-    engine; a cancelled batch returns the report so far with ``cancelled=True``.
+    engine; a cancelled batch returns the report so far with ``cancelled=True``. ``strength`` scales the
+    predicted colour (``engine.colorize``); a bad value raises ValueError before any file is touched.
     """
     from restorer.core import engine  # imports torch: only when there is work to do
+
+    engine.check_strength(strength)
 
     out_dir = Path(out_dir)
     report = BatchReport(out_dir=out_dir)
@@ -194,7 +197,8 @@ def colorize_files(items: Sequence[tuple[Path, Path]], out_dir: str | os.PathLik
 
         try:
             img = read_image(src, max_pixels=max_pixels)
-            result = engine.colorize(img.pixels, model, hints, progress=file_progress, cancel=cancel)
+            result = engine.colorize(img.pixels, model, hints, progress=file_progress, cancel=cancel,
+                                     strength=strength)
             write_image(out, result, source=img, model_name=model_name, fmt=fmt, quality=quality,
                         overwrite=overwrite)
         except engine.Cancelled:
@@ -250,6 +254,9 @@ def run_cli(args: Any) -> int:
     if args.max_pixels <= 0:
         _err("--max-pixels must be positive")
         return 2
+    if not 0 <= args.strength <= 200:
+        _err(f"--strength must be a percentage between 0 and 200, not {args.strength:g}")
+        return 2
     missing = [p for p in inputs if not os.path.lexists(p)]
     if len(missing) == len(inputs):
         for p in missing:
@@ -290,6 +297,6 @@ def run_cli(args: Any) -> int:
 
         report = colorize_files(items, out_dir, model, overwrite=args.overwrite, fmt=args.fmt,
                                 quality=args.quality, suffix=args.suffix, max_pixels=args.max_pixels,
-                                progress=progress, on_failure=on_failure)
+                                progress=progress, on_failure=on_failure, strength=args.strength / 100.0)
     print(report.summary())
     return 0 if report.ok else 1

@@ -25,6 +25,7 @@ CancelFn = Callable[[], bool]
 
 STRIP_PIXELS = 2_000_000  # rows per strip are chosen so a strip holds about this many pixels
 PREVIEW_LONG_SIDE = 1280
+MAX_STRENGTH = 2.0  # colour strength: multiplies the network's chroma (1 = as the model predicts it)
 GUIDE_RADIUS = 2  # at the working size
 GUIDE_EPS = 1e-3  # on L scaled to 0..1: larger = smoother chroma, smaller = chroma follows L more
 
@@ -50,10 +51,16 @@ def _resize(pixels: np.ndarray, size_hw: tuple[int, int]) -> np.ndarray:
 
 
 @torch.inference_mode()
-def predict_ab(pixels: np.ndarray, model, hints: list[Hint | RegionHint] | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Run the network: returns (ab 2 x h x w, L h x w) at the model's working grid, hints applied."""
+def predict_ab(pixels: np.ndarray, model, hints: list[Hint | RegionHint] | None = None,
+               strength: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """Run the network: returns (ab 2 x h x w, L h x w) at the model's working grid, hints applied.
+
+    ``strength`` scales the network's chroma before the hints are applied, so hinted and painted colours
+    stay exactly what the user chose while the rest of the photo gets bolder (> 1) or quieter (< 1).
+    """
     if pixels.ndim != 3 or pixels.shape[2] != 3:
         raise ValueError(f"expected H x W x 3 pixels, got shape {pixels.shape}")
+    check_strength(strength)
     th, tw = working_grid(pixels.shape[0], pixels.shape[1], model.card.working_size)
     small = to_float(_resize(pixels, (th, tw)))
     L = luminance(small)
@@ -65,7 +72,19 @@ def predict_ab(pixels: np.ndarray, model, hints: list[Hint | RegionHint] | None 
         ab_hint = torch.from_numpy(ab_np)[None].to(dev)
         mask = torch.from_numpy(mask_np)[None].to(dev)
     ab = model(L_t, ab_hint, mask)[0].float().cpu().numpy()
+    if strength != 1.0:
+        ab = np.clip(ab * np.float32(strength), -110.0, 110.0)
     return apply_regions(propagate(ab, L, hints), hints), L
+
+
+def check_strength(strength: float) -> None:
+    """Raise ValueError unless 0 <= ``strength`` <= MAX_STRENGTH (0 leaves only the hints' colours)."""
+    try:
+        ok = not isinstance(strength, bool) and 0.0 <= float(strength) <= MAX_STRENGTH  # NaN fails too
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise ValueError(f"colour strength must be between 0 and {MAX_STRENGTH:g}, not {strength!r}")
 
 
 def guided_coefficients(ab: np.ndarray, L: np.ndarray, radius: int = GUIDE_RADIUS,
@@ -125,23 +144,24 @@ def apply_coefficients(pixels: np.ndarray, A: np.ndarray, B: np.ndarray, out_dty
 
 def colorize(pixels: np.ndarray, model, hints: list[Hint | RegionHint] | None = None, *, progress: ProgressFn | None = None,
              cancel: CancelFn | None = None, preview: bool = False,
-             preview_long_side: int = PREVIEW_LONG_SIDE) -> np.ndarray:
+             preview_long_side: int = PREVIEW_LONG_SIDE, strength: float = 1.0) -> np.ndarray:
     """Colourise H x W x 3 sRGB ``pixels`` (uint8, uint16 or float 0..1); returns the same dtype.
 
     The result has the input's size, or with ``preview=True`` at most ``preview_long_side`` px on the long
     side (fast: for live display). ``progress(fraction)`` is called as work proceeds; ``cancel()`` is polled
     and raises ``Cancelled``. ``hints`` are point ``Hint``s (normalised coordinates) and/or ``RegionHint``s
-    (a painted mask recoloured to one chroma).
+    (a painted mask recoloured to one chroma). ``strength`` scales the predicted colour (see ``predict_ab``).
     """
     if pixels.ndim != 3 or pixels.shape[2] != 3:
         raise ValueError(f"expected H x W x 3 pixels, got shape {pixels.shape}")
+    check_strength(strength)
     if cancel is not None and cancel():
         raise Cancelled()
     src = pixels
     if preview and max(pixels.shape[:2]) > preview_long_side:
         s = preview_long_side / max(pixels.shape[:2])
         src = _resize(pixels, (max(1, round(pixels.shape[0] * s)), max(1, round(pixels.shape[1] * s))))
-    ab, L = predict_ab(src, model, hints)
+    ab, L = predict_ab(src, model, hints, strength)
     if progress is not None:
         progress(0.3)
     if cancel is not None and cancel():

@@ -53,11 +53,11 @@ class Exporter(QObject):
                            f"{out_path.name} is one of the photos you opened. Choose another name.")
             return None
         S.put(S.LAST_SAVE_DIR, str(out_path.parent))
-        full = doc.full.pixels if doc.full is not None and \
-            (doc.full.model_name, doc.full.hints_key) == doc.key(model) else None
+        strength = win.strength()
+        full = doc.full.pixels if doc.full is not None and doc.full.recipe == doc.key(model, strength) else None
         # The file dialog has already asked the user to confirm replacing an existing (non-original) file.
         w = Worker(jobs.save_photo, win.cache, doc.image, model, doc.hints.specs(), out_path, full,
-                   overwrite=out_path.exists(), name="save")
+                   overwrite=out_path.exists(), strength=strength, name="save")
         w.returned.connect(self._on_saved)
         w.errored.connect(lambda e: self._on_save_error(out_path, e))
         w.cancelled.connect(lambda: win.statusBar().showMessage("Save cancelled.", 4000))
@@ -92,7 +92,8 @@ class Exporter(QObject):
             if doc is not None and doc.error is None:
                 items.append((doc.path, doc.hints.specs()))
         win.cancel_colourise()  # one model run at a time: the batch goes first
-        w = Worker(jobs.save_all, win.cache, items, model, Path(folder), partial_ok=True, name="save all")
+        w = Worker(jobs.save_all, win.cache, items, model, Path(folder), strength=win.strength(), partial_ok=True,
+                   name="save all")
         w.returned.connect(self._on_save_all_done)
         # Cancelled while still queued (behind a preview): the job never ran, so report that nothing was written.
         w.cancelled.connect(lambda: self._on_save_all_done(jobs.SaveAllReport(cancelled=True)))

@@ -203,6 +203,12 @@ class ColorizeResult:
     hints_key: tuple = ()
     token: Any = None
     display: Any = None  # QImage of ``pixels``, made on the worker when asked (a 24 MP copy is not free)
+    strength: float = 1.0  # colour strength it was made with (engine.colorize)
+
+    @property
+    def recipe(self) -> tuple[str, tuple, float]:
+        """What determines the pixels besides the photo: (model, hints, colour strength)."""
+        return (self.model_name, self.hints_key, self.strength)
 
 
 #: Gaussian sigma of a region's edge, as a fraction of its mask's long side (about 2 px on a 1024 px mask, at least
@@ -251,7 +257,7 @@ def count_hints(key: tuple) -> tuple[int, int]:
 
 def colorize_photo(ctl: JobControl, cache: ModelCache, model_name: str, pixels: np.ndarray,
                    hint_specs: Sequence[Any] = (), preview: bool = True, token: Any = None,
-                   make_qimage: bool = False) -> ColorizeResult:
+                   make_qimage: bool = False, strength: float = 1.0) -> ColorizeResult:
     """Load (or reuse) the model and colourise; progress covers the colourisation, cancel is polled by the core.
 
     With ``make_qimage`` the result also carries a ready-to-show QImage (``display``).
@@ -266,9 +272,11 @@ def colorize_photo(ctl: JobControl, cache: ModelCache, model_name: str, pixels: 
     ctl.note(f"{'Preview' if preview else 'Full resolution'} with {model_name}…")
     hints = to_core_hints(hint_specs) or None
     t0 = time.perf_counter()
-    out = colorize(pixels, model, hints, progress=ctl.progress, cancel=ctl.is_cancelled, preview=preview)
+    out = colorize(pixels, model, hints, progress=ctl.progress, cancel=ctl.is_cancelled, preview=preview,
+                   strength=strength)
     seconds = time.perf_counter() - t0
-    res = ColorizeResult(out, model_name, seconds, load_s, preview, hints_key(hint_specs), token)
+    res = ColorizeResult(out, model_name, seconds, load_s, preview, hints_key(hint_specs), token,
+                         strength=strength)
     if make_qimage:
         ctl.check()
         from restorer.gui.qimage import numpy_to_qimage
@@ -408,7 +416,8 @@ def suggested_name(source: Path, suffix: str = "_colour") -> str:
 
 
 def save_photo(ctl: JobControl, cache: ModelCache, image: Any, model_name: str, hint_specs: Sequence[Any],
-               out_path: Path, full: np.ndarray | None = None, overwrite: bool = False) -> Path:
+               out_path: Path, full: np.ndarray | None = None, overwrite: bool = False,
+               strength: float = 1.0) -> Path:
     """Write the full-resolution colour version of ``image`` through the core writer (metadata kept).
 
     ``full`` is reused when the caller already has the full-resolution result for this model and these hints;
@@ -417,7 +426,8 @@ def save_photo(ctl: JobControl, cache: ModelCache, image: Any, model_name: str, 
     from restorer.core.imageio import write_image
 
     if full is None:
-        full = colorize_photo(ctl, cache, model_name, image.pixels, hint_specs, preview=False).pixels
+        full = colorize_photo(ctl, cache, model_name, image.pixels, hint_specs, preview=False,
+                              strength=strength).pixels
     ctl.check()
     return Path(write_image(out_path, full, source=image, model_name=model_name, overwrite=overwrite))
 
@@ -430,7 +440,7 @@ class SaveAllReport:
 
 
 def save_all(ctl: JobControl, cache: ModelCache, items: Sequence[tuple[Path, Sequence[Any]]], model_name: str,
-             out_dir: Path, suffix: str = "_colour") -> SaveAllReport:
+             out_dir: Path, suffix: str = "_colour", strength: float = 1.0) -> SaveAllReport:
     """Colourise every (path, hints) at full resolution into ``out_dir``; reports overall progress.
 
     Each photo is read, colourised, written and dropped before the next (memory stays one photo's worth).
@@ -458,7 +468,7 @@ def save_all(ctl: JobControl, cache: ModelCache, items: Sequence[tuple[Path, Seq
                 ctl.progress(base + f / n)
 
             out = colorize(img.pixels, model, to_core_hints(specs) or None, progress=step,
-                           cancel=ctl.is_cancelled, preview=False)
+                           cancel=ctl.is_cancelled, preview=False, strength=strength)
             ctl.check()
             report.written.append(Path(write_image(target, out, source=img, model_name=model_name)))
         except Exception as e:  # noqa: BLE001 - reported per file in the banner

@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
+    QSpinBox,
     QTabWidget,
     QToolBar,
     QVBoxLayout,
@@ -61,6 +62,8 @@ from restorer.gui.viewer import PhotoViewer
 from restorer.gui.workers import Worker, cancel_all, pool, wait_all
 
 HINT_DEBOUNCE_MS = 150
+# = restorer.core.engine.MAX_STRENGTH in percent (not imported: the engine pulls in torch, the window opens first)
+MAX_STRENGTH_PERCENT = 200
 
 
 @dataclass
@@ -73,11 +76,12 @@ class PhotoDoc:
     image: Any = None  # LoadedImage, kept only for the current and the previous photo
     display: Any = None  # QImage of the original
     error: str | None = None
-    previews: dict[tuple[str, tuple], jobs.ColorizeResult] = field(default_factory=dict)
+    previews: dict[tuple[str, tuple, float], jobs.ColorizeResult] = field(default_factory=dict)
     full: jobs.ColorizeResult | None = None  # full resolution, for the current model + hints only
 
-    def key(self, model: str) -> tuple[str, tuple]:
-        return (model, jobs.hints_key(self.hints.specs()))
+    def key(self, model: str, strength: float = 1.0) -> tuple[str, tuple, float]:
+        """The ``ColorizeResult.recipe`` a result for this photo, model and colour strength would have."""
+        return (model, jobs.hints_key(self.hints.specs()), strength)
 
 
 class MainWindow(QMainWindow):
@@ -176,6 +180,14 @@ class MainWindow(QMainWindow):
         self.model_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.model_combo.setToolTip("Colourisation model")
         self.model_combo.currentIndexChanged.connect(self._on_model_changed)
+        self.strength_box = QSpinBox()
+        self.strength_box.setRange(0, MAX_STRENGTH_PERCENT)
+        self.strength_box.setSingleStep(10)
+        self.strength_box.setSuffix(" %")
+        self.strength_box.setValue(100)
+        self.strength_box.setToolTip("Colour strength: how much of the model's colour to apply (100 % = as "
+                                     "predicted). Your hints and painted regions keep exactly their colour.")
+        self.strength_box.valueChanged.connect(self._on_strength_changed)
 
         self.work = WorkStatus(self.statusBar())
         # Short names for what tests and scripts look at.
@@ -314,6 +326,7 @@ class MainWindow(QMainWindow):
         tb.addSeparator()
         tb.addWidget(QLabel(" Model: "))
         tb.addWidget(self.model_combo)
+        tb.addWidget(_labelled(" Colour:", self.strength_box))
         tb.addSeparator()
         for a in self.mode_actions.values():
             tb.addAction(a)
@@ -353,6 +366,9 @@ class MainWindow(QMainWindow):
         self.hint_controller.radius = self.hint_size.radius()
         self.brush_size.setValue(int(S.get_float(S.BRUSH_PX, DEFAULT_BRUSH_PX)))
         self.region_controller.set_brush_px(self.brush_size.value())
+        self.strength_box.blockSignals(True)  # nothing to re-run yet
+        self.strength_box.setValue(int(round(S.get_float(S.STRENGTH, 100.0))))  # QSpinBox clamps to its range
+        self.strength_box.blockSignals(False)
 
     def _save_settings(self) -> None:
         S.put(S.GEOMETRY, self.saveGeometry())
@@ -458,6 +474,15 @@ class MainWindow(QMainWindow):
             self.act_hints.setChecked(False)
             self.act_regions.setChecked(False)
         self.act_colourise.setEnabled(card is not None)
+
+    def strength(self) -> float:
+        """Colour strength of new results (1 = the model's own colour)."""
+        return self.strength_box.value() / 100.0
+
+    def _on_strength_changed(self, percent: int) -> None:
+        S.put(S.STRENGTH, percent)
+        if not self._show_cached():
+            self.request_preview()  # debounced: spin-box steps arrive in bursts like hint edits
 
     def _on_model_changed(self, _index: int) -> None:
         self._update_model_ui()
@@ -582,12 +607,21 @@ class MainWindow(QMainWindow):
         self.compare.set_photo(doc.image, self.viewer.primary.item.before_pixmap())
         self.setWindowTitle(f"{doc.path.name} — Restorer")
         self.photoShown.emit(doc.path)
-        cached = doc.previews.get(doc.key(self.current_model()))
-        if cached is not None:
-            self._show_result(cached)
-            self._start_full(cached)
-        else:
+        if not self._show_cached():
             self.request_preview(immediate=True)
+
+    def _show_cached(self) -> bool:
+        """Show the current photo's earlier preview for the current model, hints and strength, if there is one."""
+        doc = self.doc
+        cached = doc.previews.get(doc.key(self.current_model(), self.strength())) if doc is not None else None
+        if cached is None:
+            return False
+        self._preview_timer.stop()
+        self.cancel_colourise()
+        self._gen += 1  # a run still in flight for another setting must not replace this
+        self._show_result(cached)
+        self._start_full(cached)
+        return True
 
     def _remember_recent(self, doc: PhotoDoc) -> None:
         """Keep decoded pixels for the current and previous photo only (a box of scans would not fit in RAM)."""
@@ -620,7 +654,7 @@ class MainWindow(QMainWindow):
         self._gen += 1
         specs = doc.hints.specs()
         w = Worker(jobs.colorize_photo, self.cache, model, doc.image.pixels, specs, preview=True,
-                   token=(self._gen, doc.path), make_qimage=True, name="preview")
+                   token=(self._gen, doc.path), make_qimage=True, strength=self.strength(), name="preview")
         self._connect_colourise(w, "Colourising…")
         w.returned.connect(self._on_preview)
         self.preview_worker = w
@@ -637,7 +671,7 @@ class MainWindow(QMainWindow):
         doc = self.docs.get(Path(path).resolve())
         if doc is None:
             return
-        doc.previews[(res.model_name, res.hints_key)] = res
+        doc.previews[res.recipe] = res
         if gen != self._gen or doc is not self.doc:
             return
         self._show_result(res)
@@ -649,8 +683,7 @@ class MainWindow(QMainWindow):
         doc = self.doc
         if doc is None or doc.image is None:
             return
-        if doc.full is not None and (doc.full.model_name, doc.full.hints_key) == (preview.model_name,
-                                                                                 preview.hints_key):
+        if doc.full is not None and doc.full.recipe == preview.recipe:
             self._show_result(doc.full)
             return
         if preview.pixels.shape == doc.image.pixels.shape:
@@ -659,7 +692,7 @@ class MainWindow(QMainWindow):
             return
         specs = doc.hints.specs()
         w = Worker(jobs.colorize_photo, self.cache, preview.model_name, doc.image.pixels, specs, preview=False,
-                   token=(self._gen, doc.path), make_qimage=True, name="full resolution")
+                   token=(self._gen, doc.path), make_qimage=True, strength=preview.strength, name="full resolution")
         self._connect_colourise(w, "Full resolution…")
         w.returned.connect(self._on_full)
         self.full_worker = w
@@ -678,7 +711,10 @@ class MainWindow(QMainWindow):
         image = res.display if res.display is not None else numpy_to_qimage(res.pixels)
         kind = "preview" if res.preview and self.doc is not None and self.doc.image is not None and \
             res.pixels.shape != self.doc.image.pixels.shape else "full resolution"
-        caption = f"{res.model_name} ({', '.join([kind] + _counted(jobs.count_hints(res.hints_key)))})"
+        parts = [kind] + _counted(jobs.count_hints(res.hints_key))
+        if res.strength != 1.0:
+            parts.append(f"colour {round(res.strength * 100)} %")
+        caption = f"{res.model_name} ({', '.join(parts)})"
         self.viewer.set_result(image, caption)
         self.shown_result = res
         t = f"{res.model_name}: {kind} {res.seconds:.2f} s"

@@ -18,6 +18,7 @@ THEME = "view/theme"  # "system" | "light" | "dark"
 VIEW_MODE = "view/mode"  # "split" | "side" | "toggle"
 HINT_RADIUS = "tools/hint_radius"  # radius of new point hints, fraction of the short side
 BRUSH_PX = "tools/brush_px"  # Region tool brush diameter in screen pixels
+STRENGTH = "colour/strength_percent"  # colour strength, percent of the model's prediction
 
 
 def settings() -> QSettings:

@@ -17,6 +17,7 @@ from PIL import Image
 from restorer.cli import main
 from restorer.core import batch, engine
 from restorer.core.batch import (BatchReport, colorize_files, find_images, output_path_for, plan_outputs)
+from restorer.core import metrics as M
 from restorer.core.imageio import read_image
 
 FAKE_MODEL = SimpleNamespace(card=SimpleNamespace(name="fake-model"))
@@ -35,7 +36,7 @@ def save(path: Path, pixels: np.ndarray | None = None) -> Path:
 
 def fake_colorize(shift: int = 40):
     """Stand-in for engine.colorize: warms the image (so outputs are visibly colour) and reports progress."""
-    def colorize(pixels, model, hints=None, *, progress=None, cancel=None, preview=False):
+    def colorize(pixels, model, hints=None, *, progress=None, cancel=None, preview=False, strength=1.0):
         if cancel is not None and cancel():
             raise engine.Cancelled()
         if progress is not None:
@@ -271,3 +272,20 @@ def test_cli_output_cut_short_by_a_closed_pipe_is_not_an_error_trace() -> None:
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=60) == 1
     assert "Traceback" not in err and "BrokenPipeError" not in err
+
+
+def test_cli_colour_strength(tmp_path: Path, capsys, tiny_model_dir) -> None:
+    src = tmp_path / "in" / "old.png"
+    src.parent.mkdir()
+    Image.fromarray(gray(40, 56)).save(src)
+    chroma = {}
+    for pct in ("0", "100", "180"):
+        out = tmp_path / f"out{pct}"
+        assert main(["colorize", str(src), "-o", str(out), "--model", "tiny-test", "--strength", pct]) == 0
+        lab = M.to_lab(read_image(out / "old_colour.png").pixels)
+        chroma[pct] = float(np.hypot(lab[..., 1], lab[..., 2]).mean())
+    assert chroma["0"] < 1.0 < chroma["100"] < chroma["180"]
+    capsys.readouterr()
+    assert main(["colorize", str(src), "-o", str(tmp_path / "bad"), "--strength", "250"]) == 2
+    assert "--strength must be a percentage between 0 and 200" in capsys.readouterr().err
+    assert not (tmp_path / "bad").exists()

@@ -93,3 +93,32 @@ def test_already_tinted_scan_keeps_its_lightness(model):
     sepia = np.clip(sepia * np.array([1.0, 0.85, 0.65]), 0, 255).astype(np.uint8)
     out = engine.colorize(sepia, model)
     assert np.median(np.abs(luminance(out) - luminance(sepia))) < 0.5
+
+
+def _chroma(rgb):
+    return np.hypot(*rgb_to_lab(to_float(rgb))[..., 1:].transpose(2, 0, 1))
+
+
+def test_colour_strength_scales_the_prediction_but_not_the_hints(model):
+    src = _photo()
+    c1 = _chroma(engine.colorize(src, model)).mean()
+    assert _chroma(engine.colorize(src, model, strength=0.0)).max() < 1.5  # gray apart from 8-bit rounding
+    assert _chroma(engine.colorize(src, model, strength=0.5)).mean() == pytest.approx(c1 / 2, rel=0.1)
+    assert _chroma(engine.colorize(src, model, strength=1.5)).mean() > 1.3 * c1
+    # A hint keeps its colour whatever the strength: only the network's own colour is scaled.
+    navy = Hint.from_rgb(0.8, 0.8, (0.1, 0.15, 0.5), radius=0.02)
+    y, x = int(0.8 * src.shape[0]), int(0.8 * src.shape[1])
+
+    def miss(hints, s):
+        lab = rgb_to_lab(to_float(engine.colorize(src, model, hints=hints, strength=s)))
+        return np.linalg.norm(lab[y - 1:y + 2, x - 1:x + 2, 1:].reshape(-1, 2).mean(0) - np.array(navy.ab))
+
+    far = miss(None, 1.0)
+    for s in (0.0, 1.0, 1.8):
+        assert miss([navy], s) < 0.25 * far, s
+
+
+@pytest.mark.parametrize("bad", [-0.1, 2.5, float("nan"), "lots", None, True])
+def test_bad_colour_strength_is_refused(model, bad):
+    with pytest.raises(ValueError, match="colour strength"):
+        engine.colorize(_photo(60, 60), model, strength=bad)

@@ -172,3 +172,33 @@ def test_bundled_default_model_in_the_window(qtbot, gray_png):
     res = open_and_wait(qtbot, win, gray_png, timeout=120_000)
     assert res.model_name == default.name and res.pixels.shape == (96, 128, 3)
     assert default.description.split(":")[0] in win.model_combo.toolTip()
+
+
+def test_colour_strength_reruns_and_is_saved_as_shown(qtbot, window, gray_png, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    from restorer.core.imageio import read_image
+    from restorer.core.metrics import to_lab
+    from restorer.gui import settings as S
+
+    def chroma(rgb):
+        lab = to_lab(rgb)
+        return float(np.hypot(lab[..., 1], lab[..., 2]).mean())
+
+    first = open_and_wait(qtbot, window, gray_png)
+    assert first.strength == 1.0
+    with qtbot.waitSignal(window.previewReady, timeout=30_000) as blocker:
+        window.strength_box.setValue(170)
+    bold = blocker.args[0]
+    assert bold.strength == pytest.approx(1.7) and "colour 170 %" in window.viewer.primary._captions[1]
+    assert chroma(bold.pixels) > 1.4 * chroma(first.pixels)
+    assert S.get_float(S.STRENGTH, 100) == 170  # remembered for the next session
+    qtbot.waitUntil(lambda: window.doc.full is not None and window.doc.full.strength == pytest.approx(1.7),
+                    timeout=30_000)
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a: (str(tmp_path / "o.png"), "")))
+    with qtbot.waitSignal(window.saved, timeout=30_000):
+        window.save_current()
+    assert np.array_equal(read_image(tmp_path / "o.png").pixels, window.doc.full.pixels)
+    # Back to 100 %: the earlier preview is reused, not recomputed.
+    window.strength_box.setValue(100)
+    qtbot.waitUntil(lambda: window.displayed_result() is first, timeout=30_000)
