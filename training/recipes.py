@@ -93,6 +93,13 @@ RECIPES: dict[str, dict] = {
         ce_weight=1.0, perc_weight=0.005, adv_weight=0.0, gan_fraction=0.0, chroma_boost=0.0, rebalance=0.0,
         working_size=224, val_every_min=3.0, lr=3e-4, ema_decay=0.95,
         description="Experimental: the VGG16 U-Net with a distribution over ab bins (annealed mean). Hint-aware."),
+    # Not shipped: the developers' guide's reference point (EfficientNet-Lite0, stem + 5 blocks frozen, small
+    # U-Net decoder, plain L1 only, 40 CPU-minutes from the ImageNet encoder), so the shipped models can be
+    # compared with it on the same photos and the same metrics. Run with --minutes 40.
+    "reference-effnet-l1": dict(
+        name="reference-effnet-l1", arch="effnet_unet", size=160, batch=16, lr=4e-4, l1_beta=0.0,
+        perc_weight=0.0, adv_weight=0.0, gan_fraction=0.0, chroma_boost=0.0, rebalance=0.0, working_size=224,
+        description="Reference only (not shipped): EfficientNet-Lite0 U-Net, plain L1, 40 min."),
     "attention-unet": dict(
         arch="attention_unet", size=128, lr=5e-4, **_STAGE1_LOSSES,
         description="Small Attention U-Net trained from scratch (no pretrained encoder): experimental, "
