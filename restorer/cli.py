@@ -70,7 +70,9 @@ def _add_train(sub) -> None:
 def _add_eval(sub) -> None:
     p = sub.add_parser("eval", help="quality report of models on a folder of colour photos")
     p.add_argument("--data", required=True)
-    p.add_argument("--models", default=None, help="comma-separated model names (default: all)")
+    p.add_argument("--models", default=None,
+                   help="comma-separated model names or card paths (default: all); NAME@150 = at 150 %% colour "
+                        "strength")
     p.add_argument("--hints", default="0", help="comma-separated hint counts, e.g. 0,1,10,50")
     p.add_argument("--size", type=int, default=None, help="resize the short side to N before evaluating")
     p.add_argument("--limit", type=int, default=None, help="use at most N images")
@@ -91,7 +93,9 @@ def _add_models(sub) -> None:
 
 def _add_bench(sub) -> None:
     p = sub.add_parser("bench", help="measure speed and memory of models")
-    p.add_argument("--models", default=None, help="comma-separated model names (default: all)")
+    p.add_argument("--models", default=None,
+                   help="comma-separated model names or card paths (default: all); NAME@150 = at 150 %% colour "
+                        "strength")
     p.add_argument("--folder", default=None, help="folder for the batch-throughput measurement")
     p.add_argument("--sizes", default="1,12,24", help="export sizes in megapixels")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])

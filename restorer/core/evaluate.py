@@ -250,7 +250,7 @@ def evaluate(
 
     rows: list[_Row] = [_Row(GRAY, 0, None, baseline=True)]
     for n in hint_counts:
-        rows += [_Row(name, n, bool(getattr(m.card, "hints", False))) for name, m in models]
+        rows += [_Row(name, n, bool(getattr(m.card, "hints", False))) for name, m, _ in models]
     ex_hints = hint_counts[0]  # examples.png shows results at the smallest hint count
 
     candidates = _list_images(data_dir)
@@ -304,10 +304,10 @@ def evaluate(
             hints_for = {n: _sample_hints(gt, n, _image_seed(seed, rel, n)) for n in hint_counts}
             i = 1
             for n in hint_counts:
-                for name, model in models:
+                for name, model, strength in models:
                     row = rows[i]
                     i += 1
-                    pred, dt, err = _run_model(gray, model, hints_for[n])
+                    pred, dt, err = _run_model(gray, model, hints_for[n], strength)
                     if pred is None:
                         row.failures.append(f"{rel}: {err}")
                         row.add_missing()
@@ -329,7 +329,7 @@ def evaluate(
 
     reused_from = None
     if reuse is not None:
-        carried = _reusable_rows(reuse, images, hint_counts, size, limit, seed, {n for n, _ in models},
+        carried = _reusable_rows(reuse, images, hint_counts, size, limit, seed, {n for n, _, _ in models},
                                  lpips_model is not None)
         rows = [rows[0], *sorted(rows[1:] + carried, key=lambda r: r.hints)]  # stable: model order kept
         reused_from = {"report": str(reuse), "models": sorted({r.model for r in carried})}
@@ -338,7 +338,7 @@ def evaluate(
         rows, images, gt_a, gt_b, gt_cfs,
         settings={
             "data": str(data_dir.resolve()),
-            "models": [name for name, _ in models],
+            "models": [name for name, _, _ in models],
             "hint_counts": hint_counts,
             "size": size,
             "limit": limit,
@@ -367,7 +367,7 @@ def evaluate(
     if images:
         _plot_histograms(out_dir / "histograms.png", rows, gt_a, gt_b)
         _plot_hints(out_dir / "hints.png", report)
-        _plot_examples(out_dir / "examples.png", examples, [GRAY, *[n for n, _ in models]], images, ex_hints)
+        _plot_examples(out_dir / "examples.png", examples, [GRAY, *[n for n, _, _ in models]], images, ex_hints)
     return report
 
 
@@ -400,19 +400,42 @@ def _reusable_rows(path: str | Path, images: list[str], hint_counts: list[int], 
     return rows
 
 
-def _load_models(model_names: Sequence[str] | None, device: str) -> list[tuple[str, Any]]:
+def _split_strength(spec: str) -> tuple[str, float]:
+    """``"name@150"`` -> ("name", 1.5): a model at a colour strength in percent (engine.colorize)."""
+    from restorer.core.engine import MAX_STRENGTH
+
+    name, at, pct = spec.rpartition("@")
+    if not at:
+        return spec, 1.0
+    try:
+        strength = float(pct) / 100.0
+    except ValueError:
+        strength = -1.0
+    if not 0.0 <= strength <= MAX_STRENGTH:
+        raise ValueError(f"{spec!r}: the colour strength after '@' must be a percentage from 0 to "
+                         f"{MAX_STRENGTH * 100:g}")
+    return name, strength
+
+
+def _load_models(model_names: Sequence[str] | None, device: str) -> list[tuple[str, Any, float]]:
+    """(row name, model, colour strength) per requested model; a card path is named by its card."""
     from restorer.core.models import list_models, load_model
 
     names = [c.name for c in list_models()] if model_names is None else list(model_names)
     out = []
-    for name in dict.fromkeys(names):  # keep order, drop duplicates
-        if name == GRAY:
+    loaded: dict[str, Any] = {}  # the same network at two strengths is loaded once
+    for spec in dict.fromkeys(names):  # keep order, drop duplicates
+        if spec == GRAY:
             continue  # the baseline is always there
+        name, strength = _split_strength(spec)
         try:
-            model = load_model(name, device=device)
+            model = loaded[name] if name in loaded else load_model(name, device=device)
         except Exception as e:  # unknown name, corrupt file...: the user gets one line, not a traceback
             raise ValueError(f"cannot load model {name!r}: {e}") from e
-        out.append((getattr(model.card, "name", name) if name == "default" else name, model))
+        loaded[name] = model
+        card_name = getattr(model.card, "name", name)
+        row = card_name if name == "default" or name.endswith((".json", ".safetensors")) else name
+        out.append((row if strength == 1.0 else f"{row}@{round(strength * 100)}", model, strength))
     return out
 
 
@@ -424,12 +447,13 @@ def _sample_hints(gt: np.ndarray, n: int, rng: np.random.Generator) -> list | No
     return list(sample_hints_from_image(gt, n, rng))
 
 
-def _run_model(gray: np.ndarray, model: Any, hints: list | None) -> tuple[np.ndarray | None, float, str]:
+def _run_model(gray: np.ndarray, model: Any, hints: list | None,
+               strength: float = 1.0) -> tuple[np.ndarray | None, float, str]:
     from restorer.core.engine import colorize
 
     t0 = time.perf_counter()
     try:
-        pred = colorize(gray, model, hints=hints)
+        pred = colorize(gray, model, hints=hints, strength=strength)
     except Exception as e:  # one bad photo must not lose the whole report; it is counted and listed instead
         return None, 0.0, f"{type(e).__name__}: {e}"
     dt = time.perf_counter() - t0

@@ -140,3 +140,21 @@ def test_eval_no_lpips_flag_and_reuse_keeps_lpips_consistent(photo_dir: Path, tm
     with pytest.raises(ValueError, match="other settings"):
         evaluate(photo_dir, ["tiny-test-2"], [0], out_dir=tmp_path / "x", size=48, device="cpu",
                  reuse=fast / "report.json")
+
+
+def test_eval_models_at_a_colour_strength_and_by_card_path(photo_dir: Path, tmp_path: Path,
+                                                           tiny_model_dir: Path) -> None:
+    """``NAME@PCT`` evaluates a model at that colour strength as its own row; a card path is named by its card."""
+    card = next(tiny_model_dir.rglob("tiny-test.json"))
+    kw = dict(device="cpu", use_lpips=False, size=48)
+    rep = evaluate(photo_dir, ["tiny-test", "tiny-test@0", "tiny-test@180", str(card) + "@50"], [0],
+                   out_dir=tmp_path / "r", **kw)
+    rows = {r["model"]: r for r in rep["results"]}
+    assert list(rows) == [GRAY, "tiny-test", "tiny-test@0", "tiny-test@180", "tiny-test@50"]
+    cf = {k: r["mean"]["colourfulness"] for k, r in rows.items()}
+    assert cf["tiny-test@0"] == pytest.approx(cf[GRAY], abs=0.5)  # no colour of the network's: gray
+    assert cf["tiny-test@50"] < cf["tiny-test"] < cf["tiny-test@180"]
+    assert rows["tiny-test@0"]["per_image"]["psnr"] == pytest.approx(rows[GRAY]["per_image"]["psnr"], abs=0.05)
+    for bad in ("tiny-test@250", "tiny-test@lots"):
+        with pytest.raises(ValueError, match="percentage from 0 to 200"):
+            evaluate(photo_dir, [bad], [0], out_dir=tmp_path / "x", **kw)
