@@ -103,7 +103,11 @@ RECIPES: dict[str, dict] = {
         ce_weight=1.0, perc_weight=0.005, adv_weight=0.0, gan_fraction=0.0, chroma_boost=0.0, rebalance=0.0,
         working_size=224, val_every_min=3.0, lr=3e-4, ema_decay=0.95,
         description="Experimental: the VGG16 U-Net with a distribution over ab bins (annealed mean). Hint-aware."),
-    # Experimental: the bins model above continued with the colour-rebalanced cross-entropy (Zhang's full loss).
+    # Experimental (not shipped): the bins model above continued with the colour-rebalanced cross-entropy
+    # (Zhang's full loss). 1.2-1.3 img/s. On the crops at T 0.4: 0.41x / +0.70 dB (3 min), 0.47x / +0.62 (9),
+    # 0.54x / +0.53 (15), 0.56x / +0.51 (18.3, stopped); the export at T 1 / 0.4 / 0.2: 0.53x / 0.56x / 0.57x at
+    # +0.42 / +0.51 / +0.36 dB, JS a 0.27 / 0.16 / 0.12. The rebalanced regression reaches 0.60x at +0.76 dB
+    # with JS a ~0.04 on the same crops: the bins head stays behind on every count.
     "vgg16-unet-bins-rb": dict(
         name="vgg16-unet-bins-rb", run="vgg16-unet-bins-rb",
         base="runs/vgg16-unet-bins/export/vgg16-unet-bins.json",
