@@ -64,6 +64,9 @@ from restorer.gui.workers import Worker, cancel_all, pool, wait_all
 HINT_DEBOUNCE_MS = 150
 # = restorer.core.engine.MAX_STRENGTH in percent (not imported: the engine pulls in torch, the window opens first)
 MAX_STRENGTH_PERCENT = 200
+# Previews kept per photo (model x hints x strength; up to 1280 px, ~5 MB each): stepping through strengths or
+# editing hints would otherwise grow memory without bound; the oldest is dropped first.
+MAX_PREVIEWS_PER_PHOTO = 8
 
 
 @dataclass
@@ -671,7 +674,10 @@ class MainWindow(QMainWindow):
         doc = self.docs.get(Path(path).resolve())
         if doc is None:
             return
+        doc.previews.pop(res.recipe, None)  # re-inserted last: the dict's order is the order of use
         doc.previews[res.recipe] = res
+        while len(doc.previews) > MAX_PREVIEWS_PER_PHOTO:
+            del doc.previews[next(iter(doc.previews))]
         if gen != self._gen or doc is not self.doc:
             return
         self._show_result(res)

@@ -202,3 +202,15 @@ def test_colour_strength_reruns_and_is_saved_as_shown(qtbot, window, gray_png, t
     # Back to 100 %: the earlier preview is reused, not recomputed.
     window.strength_box.setValue(100)
     qtbot.waitUntil(lambda: window.displayed_result() is first, timeout=30_000)
+
+
+def test_previews_kept_per_photo_are_bounded(qtbot, window, gray_png, monkeypatch):
+    import restorer.gui.main_window as mw
+
+    monkeypatch.setattr(mw, "MAX_PREVIEWS_PER_PHOTO", 3)
+    open_and_wait(qtbot, window, gray_png)
+    for pct in (60, 80, 120, 140):
+        with qtbot.waitSignal(window.previewReady, timeout=30_000):
+            window.strength_box.setValue(pct)
+    kept = [round(k[2] * 100) for k in window.doc.previews]
+    assert kept == [80, 120, 140]  # the oldest (100 %, then 60 %) were dropped
