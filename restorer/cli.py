@@ -93,9 +93,7 @@ def _add_models(sub) -> None:
 
 def _add_bench(sub) -> None:
     p = sub.add_parser("bench", help="measure speed and memory of models")
-    p.add_argument("--models", default=None,
-                   help="comma-separated model names or card paths (default: all); NAME@150 = at 150 %% colour "
-                        "strength")
+    p.add_argument("--models", default=None, help="comma-separated model names (default: all)")
     p.add_argument("--folder", default=None, help="folder for the batch-throughput measurement")
     p.add_argument("--sizes", default="1,12,24", help="export sizes in megapixels")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])

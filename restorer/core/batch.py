@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
+from restorer.core.color import MAX_STRENGTH, check_strength
 from restorer.core.imageio import (DEFAULT_MAX_PIXELS, FORMAT_EXTENSION, SUPPORTED_EXTENSIONS, TEMP_PREFIX,
                                    ImageError, format_for, is_supported, read_image, write_image)
 
@@ -160,7 +161,7 @@ def colorize_files(items: Sequence[tuple[Path, Path]], out_dir: str | os.PathLik
     """
     from restorer.core import engine  # imports torch: only when there is work to do
 
-    engine.check_strength(strength)
+    check_strength(strength)
 
     out_dir = Path(out_dir)
     report = BatchReport(out_dir=out_dir)
@@ -254,8 +255,8 @@ def run_cli(args: Any) -> int:
     if args.max_pixels <= 0:
         _err("--max-pixels must be positive")
         return 2
-    if not 0 <= args.strength <= 200:
-        _err(f"--strength must be a percentage between 0 and 200, not {args.strength:g}")
+    if not 0 <= args.strength <= MAX_STRENGTH * 100:
+        _err(f"--strength must be a percentage between 0 and {MAX_STRENGTH * 100:g}, not {args.strength:g}")
         return 2
     missing = [p for p in inputs if not os.path.lexists(p)]
     if len(missing) == len(inputs):

@@ -10,6 +10,19 @@ import numpy as np
 L_CENT = 50.0
 L_NORM = 50.0
 AB_NORM = 110.0
+# Colour strength: a factor on the network's predicted ab (1 = as predicted). Here, not in the engine, so the
+# CLI's argument check and the app's control share the bound without importing torch.
+MAX_STRENGTH = 2.0
+
+
+def check_strength(strength: float) -> None:
+    """Raise ValueError unless 0 <= ``strength`` <= MAX_STRENGTH (0 leaves only the hints' colours)."""
+    try:
+        ok = not isinstance(strength, bool) and 0.0 <= float(strength) <= MAX_STRENGTH  # NaN fails too
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise ValueError(f"colour strength must be between 0 and {MAX_STRENGTH:g}, not {strength!r}")
 
 # sRGB primaries -> XYZ (D65), IEC 61966-2-1.
 _RGB2XYZ = np.array(

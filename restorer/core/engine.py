@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 import torch
 
-from restorer.core.color import from_float, lab_to_rgb, luminance, to_float
+from restorer.core.color import check_strength, from_float, lab_to_rgb, luminance, to_float
 from restorer.core.hints import Hint, RegionHint, apply_regions, point_hints, propagate, rasterize
 
 ProgressFn = Callable[[float], None]
@@ -25,7 +25,6 @@ CancelFn = Callable[[], bool]
 
 STRIP_PIXELS = 2_000_000  # rows per strip are chosen so a strip holds about this many pixels
 PREVIEW_LONG_SIDE = 1280
-MAX_STRENGTH = 2.0  # colour strength: multiplies the network's chroma (1 = as the model predicts it)
 GUIDE_RADIUS = 2  # at the working size
 GUIDE_EPS = 1e-3  # on L scaled to 0..1: larger = smoother chroma, smaller = chroma follows L more
 
@@ -75,16 +74,6 @@ def predict_ab(pixels: np.ndarray, model, hints: list[Hint | RegionHint] | None 
     if strength != 1.0:
         ab = np.clip(ab * np.float32(strength), -110.0, 110.0)
     return apply_regions(propagate(ab, L, hints), hints), L
-
-
-def check_strength(strength: float) -> None:
-    """Raise ValueError unless 0 <= ``strength`` <= MAX_STRENGTH (0 leaves only the hints' colours)."""
-    try:
-        ok = not isinstance(strength, bool) and 0.0 <= float(strength) <= MAX_STRENGTH  # NaN fails too
-    except (TypeError, ValueError):
-        ok = False
-    if not ok:
-        raise ValueError(f"colour strength must be between 0 and {MAX_STRENGTH:g}, not {strength!r}")
 
 
 def guided_coefficients(ab: np.ndarray, L: np.ndarray, radius: int = GUIDE_RADIUS,
@@ -154,7 +143,6 @@ def colorize(pixels: np.ndarray, model, hints: list[Hint | RegionHint] | None = 
     """
     if pixels.ndim != 3 or pixels.shape[2] != 3:
         raise ValueError(f"expected H x W x 3 pixels, got shape {pixels.shape}")
-    check_strength(strength)
     if cancel is not None and cancel():
         raise Cancelled()
     src = pixels

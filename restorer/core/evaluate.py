@@ -402,7 +402,7 @@ def _reusable_rows(path: str | Path, images: list[str], hint_counts: list[int], 
 
 def _split_strength(spec: str) -> tuple[str, float]:
     """``"name@150"`` -> ("name", 1.5): a model at a colour strength in percent (engine.colorize)."""
-    from restorer.core.engine import MAX_STRENGTH
+    from restorer.core.color import MAX_STRENGTH
 
     name, at, pct = spec.rpartition("@")
     if not at:

@@ -45,6 +45,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from restorer.core.color import MAX_STRENGTH
 from restorer.gui import jobs
 from restorer.gui import settings as S
 from restorer.gui.banner import ErrorBanner
@@ -62,8 +63,6 @@ from restorer.gui.viewer import PhotoViewer
 from restorer.gui.workers import Worker, cancel_all, pool, wait_all
 
 HINT_DEBOUNCE_MS = 150
-# = restorer.core.engine.MAX_STRENGTH in percent (not imported: the engine pulls in torch, the window opens first)
-MAX_STRENGTH_PERCENT = 200
 # Previews kept per photo (model x hints x strength; up to 1280 px, ~5 MB each): stepping through strengths or
 # editing hints would otherwise grow memory without bound; the oldest is dropped first.
 MAX_PREVIEWS_PER_PHOTO = 8
@@ -184,7 +183,7 @@ class MainWindow(QMainWindow):
         self.model_combo.setToolTip("Colourisation model")
         self.model_combo.currentIndexChanged.connect(self._on_model_changed)
         self.strength_box = QSpinBox()
-        self.strength_box.setRange(0, MAX_STRENGTH_PERCENT)
+        self.strength_box.setRange(0, round(MAX_STRENGTH * 100))
         self.strength_box.setSingleStep(10)
         self.strength_box.setSuffix(" %")
         self.strength_box.setValue(100)
