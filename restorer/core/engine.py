@@ -11,7 +11,7 @@ Full resolution is processed in strips of rows, so a 24 MP scan needs little mor
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import cv2
 import numpy as np

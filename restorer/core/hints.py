@@ -23,7 +23,7 @@ class Hint:
     radius: float = 0.01  # fraction of the image's short side
 
     @classmethod
-    def from_rgb(cls, x: float, y: float, rgb: tuple[float, float, float], radius: float = 0.01) -> "Hint":
+    def from_rgb(cls, x: float, y: float, rgb: tuple[float, float, float], radius: float = 0.01) -> Hint:
         """A hint asking for the chroma of sRGB colour ``rgb`` (floats 0..1); its lightness is ignored."""
         lab = rgb_to_lab(np.asarray(rgb, dtype=np.float32).reshape(1, 1, 3))[0, 0]
         return cls(float(x), float(y), (float(lab[1]), float(lab[2])), float(radius))
@@ -47,7 +47,7 @@ class RegionHint:
     strength: float = 1.0
 
     @classmethod
-    def from_rgb(cls, mask: np.ndarray, rgb: tuple[float, float, float], strength: float = 1.0) -> "RegionHint":
+    def from_rgb(cls, mask: np.ndarray, rgb: tuple[float, float, float], strength: float = 1.0) -> RegionHint:
         lab = rgb_to_lab(np.asarray(rgb, dtype=np.float32).reshape(1, 1, 3))[0, 0]
         return cls(mask, (float(lab[1]), float(lab[2])), float(strength))
 

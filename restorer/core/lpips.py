@@ -118,7 +118,7 @@ class LPIPS(nn.Module):
             self.register_buffer(f"lin{i}", w.view(1, -1, 1, 1).clone())
         _freeze(self)
 
-    def train(self, mode: bool = True) -> "LPIPS":
+    def train(self, mode: bool = True) -> LPIPS:
         # Always eval: there is no dropout/batch-norm to switch, and a metric must not change behaviour.
         return super().train(False)
 

@@ -131,7 +131,7 @@ class HintItem(QGraphicsItem):
 
     RADIUS_PX = 8.0
 
-    def __init__(self, controller: "HintController", index: int, spec: HintSpec) -> None:
+    def __init__(self, controller: HintController, index: int, spec: HintSpec) -> None:
         super().__init__()
         self.controller, self.index, self.spec = controller, index, spec
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)  # same size at every zoom

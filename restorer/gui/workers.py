@@ -36,7 +36,7 @@ class Cancelled(Exception):
     """Raised inside a job by :meth:`JobControl.check` when the user cancelled it."""
 
 
-def _is_cancellation(exc: BaseException, ctl: "JobControl") -> bool:
+def _is_cancellation(exc: BaseException, ctl: JobControl) -> bool:
     """True when ``exc`` means "the job stopped because it was asked to".
 
     The core raises its own ``restorer.core.engine.Cancelled``; we do not import the engine here (that would pull
@@ -49,7 +49,7 @@ def _is_cancellation(exc: BaseException, ctl: "JobControl") -> bool:
 class JobControl:
     """What a job sees of its worker: a thread-safe cancel flag and a progress reporter."""
 
-    def __init__(self, signals: "WorkerSignals") -> None:
+    def __init__(self, signals: WorkerSignals) -> None:
         self._flag = threading.Event()
         self._signals = signals
         self._last_emit = 0.0
@@ -134,7 +134,7 @@ class Worker(QRunnable):
     def is_cancelled(self) -> bool:
         return self.ctl.is_cancelled()
 
-    def start(self, pool: QThreadPool | None = None) -> "Worker":
+    def start(self, pool: QThreadPool | None = None) -> Worker:
         """Register the worker as live and queue it on ``pool`` (default: the global pool)."""
         _LIVE.add(self)
         (pool or QThreadPool.globalInstance()).start(self)

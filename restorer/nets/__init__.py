@@ -6,10 +6,10 @@ be multiples of 32. ``restorer.core.models.Colorizer`` wraps a net with the real
 """
 from __future__ import annotations
 
-from restorer.nets.registry import create_arch, list_archs, register_arch  # noqa: F401
+from restorer.nets import pretrained as _pretrained  # noqa: F401,E402
 
 # Importing the modules registers their architectures.
 from restorer.nets import unet as _unet  # noqa: F401,E402
-from restorer.nets import pretrained as _pretrained  # noqa: F401,E402
+from restorer.nets.registry import create_arch, list_archs, register_arch  # noqa: F401
 
 __all__ = ["create_arch", "list_archs", "register_arch"]

@@ -1,7 +1,7 @@
 """Name -> constructor registry shared by the CLI, GUI, trainer and eval."""
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch.nn as nn
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
 from restorer.nets.blocks import DoubleConv, ResBlock, UpBlock, make_head
 from restorer.nets.registry import register_arch

@@ -16,8 +16,8 @@ from PIL import Image
 
 from restorer.cli import main
 from restorer.core import batch, engine
-from restorer.core.batch import (BatchReport, colorize_files, find_images, output_path_for, plan_outputs)
 from restorer.core import metrics as M
+from restorer.core.batch import BatchReport, colorize_files, find_images, output_path_for, plan_outputs
 from restorer.core.imageio import read_image
 
 FAKE_MODEL = SimpleNamespace(card=SimpleNamespace(name="fake-model"))

@@ -2,8 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from restorer.core.color import (from_float, lab_to_rgb, lab_to_rgb_t, luminance, rgb_to_lab, rgb_to_lab_t,
-                                 to_float)
+from restorer.core.color import from_float, lab_to_rgb, lab_to_rgb_t, luminance, rgb_to_lab, rgb_to_lab_t, to_float
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from guihelpers import write_png
 
 # Before any Qt object exists: no display needed, and QSettings must never touch the developer's real config.

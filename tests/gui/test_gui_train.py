@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from guihelpers import write_png
 
 # A tiny network trains in seconds: the base model is the conftest's untrained 2-level U-Net (64 px).
