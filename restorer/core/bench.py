@@ -27,11 +27,14 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import cv2
 import numpy as np
+
+from restorer.core.atomic import write_text
 
 PREVIEW_RUNS = 5
 PREVIEW_MP = 1.0
@@ -356,12 +359,7 @@ def run_cli(args: argparse.Namespace) -> int:
         return 2
     print(format_table(result))
     if args.json_out:
-        out = Path(args.json_out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
-        with os.fdopen(fd, "w") as f:
-            json.dump(result, f, indent=1)
-        os.replace(tmp, out)
+        out = write_text(args.json_out, json.dumps(result, indent=1))
         print(f"results written to {out}")
     failed = any("error" in e or any("error" in r for r in e.get("export", {}).values()) or "error" in
                  e.get("batch", {}) for e in result["models"])

@@ -28,7 +28,6 @@ import json
 import math
 import os
 import sys
-import tempfile
 import time
 import zlib
 from collections.abc import Callable, Sequence
@@ -40,6 +39,7 @@ import cv2
 import numpy as np
 
 from restorer.core import metrics as M
+from restorer.core.atomic import write_bytes
 
 GRAY = "gray"
 #: LPIPS runs VGG16 at full resolution; above this many pixels both images are area-downscaled first so that a
@@ -52,24 +52,6 @@ _METRICS = ("psnr", "ssim", "lpips", "colourfulness", "colourfulness_ratio", "js
 
 
 # ---------------------------------------------------------------------------------------------- helpers
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write via a temp file in the same folder + os.replace, so a reader never sees half a report."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
 def _jsonable(obj: Any) -> Any:
     # JSON has no inf/nan: they become null (e.g. PSNR of a pixel-identical result is +inf).
     if isinstance(obj, dict):
@@ -120,7 +102,7 @@ def _thumb(rgb: np.ndarray) -> np.ndarray:
 
 def _gray_of(gt: np.ndarray) -> np.ndarray:
     """The ground truth's L with a = b = 0, as uint8 RGB: the model input and the baseline at once."""
-    from restorer.core.color import from_float, lab_to_rgb, to_float, rgb_to_lab
+    from restorer.core.color import from_float, lab_to_rgb, rgb_to_lab, to_float
 
     lab = rgb_to_lab(to_float(gt))
     lab[..., 1:] = 0.0
@@ -357,13 +339,13 @@ def evaluate(
         },
     )
     report["restorer_version"] = __version__
-    report["created"] = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    report["created"] = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
     report["seconds"] = round(time.perf_counter() - t_start, 3)
     report = _jsonable(report)
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    _atomic_write_bytes(out_dir / "report.json", (json.dumps(report, indent=1) + "\n").encode("utf-8"))
-    _atomic_write_bytes(out_dir / "report.md", render_markdown(report).encode("utf-8"))
+    write_bytes(out_dir / "report.json", (json.dumps(report, indent=1) + "\n").encode("utf-8"))
+    write_bytes(out_dir / "report.md", render_markdown(report).encode("utf-8"))
     if images:
         _plot_histograms(out_dir / "histograms.png", rows, gt_a, gt_b)
         _plot_hints(out_dir / "hints.png", report)
@@ -592,7 +574,7 @@ def _new_figure(w: float, h: float):
 def _save_figure(fig, path: Path) -> None:
     buf = io.BytesIO()
     fig.savefig(buf, format="png")
-    _atomic_write_bytes(path, buf.getvalue())
+    write_bytes(path, buf.getvalue())
 
 
 def _plot_histograms(path: Path, rows: list[_Row], gt_a: np.ndarray, gt_b: np.ndarray) -> None:

@@ -25,18 +25,18 @@ import os
 import re
 import stat
 import struct
-import tempfile
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, Callable
+from typing import Any, BinaryIO
 from xml.sax.saxutils import quoteattr
 
 import numpy as np
-from PIL import (BmpImagePlugin, Image, ImageCms, JpegImagePlugin, PngImagePlugin,  # noqa: F401 - registers
-                 TiffImagePlugin, WebPImagePlugin)
+from PIL import BmpImagePlugin, Image, ImageCms, JpegImagePlugin, PngImagePlugin, TiffImagePlugin, WebPImagePlugin  # noqa: F401 - registers
 
 from restorer import __version__
+from restorer.core.atomic import TEMP_PREFIX, atomic_path  # noqa: F401 - TEMP_PREFIX is part of this API
 
 SUPPORTED_EXTENSIONS: frozenset[str] = frozenset({".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".webp"})
 FORMATS = ("JPEG", "PNG", "TIFF", "BMP", "WEBP")
@@ -51,7 +51,6 @@ SOFTWARE = f"Restorer {__version__}"
 # Our own XMP namespace: adding properties here can never clash with (or duplicate) the source's own
 # xmp:CreatorTool / dc:description, which a second rdf:Description would otherwise repeat.
 XMP_NS = "http://ns.restorer.app/xmp/1.0/"
-TEMP_PREFIX = ".restorer-"
 
 # EXIF / TIFF tag numbers we touch.
 _ORIENTATION, _SOFTWARE, _DESCRIPTION = 0x0112, 0x0131, 0x010E
@@ -767,38 +766,21 @@ def write_image(path: str | os.PathLike[str], pixels: np.ndarray, source: Loaded
     folder = dest.parent if str(dest.parent) else Path(".")
     _make_folder(folder)
     try:
-        tmp = tempfile.NamedTemporaryFile(dir=folder, delete=False, prefix=TEMP_PREFIX,
-                                          suffix=dest.suffix or FORMAT_EXTENSION[out_fmt])
+        with atomic_path(dest, overwrite=overwrite, suffix=dest.suffix or FORMAT_EXTENSION[out_fmt]) as tmp, \
+                open(tmp, "w+b") as f:  # read as well: the TIFF encoder patches offsets it wrote
+            encoder(f, payload, quality)
+    except FileExistsError:
+        raise ImageError(f"{dest.name}: already exists (use --overwrite to replace it)") from None
     except PermissionError:
         raise ImageError(f"cannot write to {folder}: permission denied") from None
     except OSError as e:
-        raise ImageError(f"cannot write to {folder}: {e.strerror or e}") from None
-    try:
-        with tmp:
-            encoder(tmp, payload, quality)
-            tmp.flush()
-            os.fsync(tmp.fileno())
-        # NamedTemporaryFile is created 0600; give the photo the permissions a normal save would.
-        mode = stat.S_IMODE(os.stat(dest).st_mode) if (overwrite and dest.exists()) else (0o666 & ~_UMASK)
-        os.chmod(tmp.name, mode)
-        _commit(tmp.name, dest, overwrite)
-    except BaseException as e:  # incl. KeyboardInterrupt: never leave a temp file behind
-        try:
-            os.unlink(tmp.name)
-        except OSError:
-            pass
-        if isinstance(e, ImageError):
-            raise
-        if isinstance(e, PermissionError):
-            raise ImageError(f"cannot write to {folder}: permission denied") from None
-        if isinstance(e, OSError) and e.errno == errno.ENOSPC:
+        if e.errno == errno.ENOSPC:
             raise ImageError(f"{dest.name}: cannot write: no space left on device") from None
-        if isinstance(e, OSError) and e.errno is not None:
-            raise ImageError(f"{dest.name}: cannot write: {e.strerror or e}") from None
-        if isinstance(e, Exception):
-            raise ImageError(f"{dest.name}: cannot write {_fmt_name(out_fmt)}: {e}") from None
+        raise ImageError(f"{dest.name}: cannot write: {e.strerror or e}") from None
+    except ImageError:
         raise
-    _fsync_dir(folder)
+    except Exception as e:
+        raise ImageError(f"{dest.name}: cannot write {_fmt_name(out_fmt)}: {e}") from None
     return dest
 
 
@@ -835,55 +817,6 @@ def _make_folder(folder: Path) -> None:
         raise ImageError(f"cannot write to {folder}: not a folder") from None
     except OSError as e:
         raise ImageError(f"cannot write to {folder}: {e.strerror or e}") from None
-
-
-def _commit(tmp: str, dest: Path, overwrite: bool) -> None:
-    if overwrite:
-        os.replace(tmp, dest)
-        return
-    # A hard link creates ``dest`` only if it does not exist, closing the race between our existence check
-    # and the rename. Filesystems without hard links (FAT, some shares) fall back to check-then-rename.
-    try:
-        os.link(tmp, dest)
-    except FileExistsError:
-        raise ImageError(f"{dest.name}: already exists (use --overwrite to replace it)") from None
-    except OSError:
-        if os.path.lexists(dest):
-            raise ImageError(f"{dest.name}: already exists (use --overwrite to replace it)") from None
-        os.replace(tmp, dest)
-        return
-    os.unlink(tmp)
-
-
-def _fsync_dir(folder: Path) -> None:
-    """Make the rename itself durable (POSIX); best effort, not possible on Windows."""
-    if os.name != "posix":
-        return
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def _read_umask() -> int:
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("Umask:"):
-                return int(line.split()[1], 8)
-    except (OSError, ValueError, IndexError):
-        pass
-    mask = os.umask(0o022)  # no /proc: the classic read-by-setting, done once at import
-    os.umask(mask)
-    return mask
-
-
-_UMASK = _read_umask()
 
 
 # ------------------------------------------------------------------------------------- prepared payload
@@ -1006,7 +939,7 @@ _XMP_OURS = re.compile(rb"<rdf:Description\b[^>]*xmlns:restorer=[^>]*/>\s*", re.
 def _output_xmp(xmp: bytes | None, note: str, model_name: str | None) -> bytes | None:
     attrs = (f'xmlns:restorer="{XMP_NS}" restorer:Software={quoteattr(SOFTWARE)} '
              f"restorer:Note={quoteattr(note)}" + (f" restorer:Model={quoteattr(model_name)}" if model_name else ""))
-    ours = f'<rdf:Description rdf:about="" {attrs}/>\n'.encode("utf-8")
+    ours = f'<rdf:Description rdf:about="" {attrs}/>\n'.encode()
     if xmp:
         xmp = _XMP_ORIENT_ATTR.sub(rb"\g<1>1\g<2>", xmp)
         xmp = _XMP_ORIENT_ELEM.sub(rb"\g<1>1\g<2>", xmp)

@@ -19,8 +19,7 @@ from PIL import Image, ImageCms, ImageOps
 
 from restorer import __version__
 from restorer.core import imageio
-from restorer.core.imageio import (SUPPORTED_EXTENSIONS, ImageError, LoadedImage, is_supported, read_image,
-                                   write_image)
+from restorer.core.imageio import SUPPORTED_EXTENSIONS, ImageError, LoadedImage, is_supported, read_image, write_image
 
 SOFTWARE = f"Restorer {__version__}"
 
@@ -431,8 +430,8 @@ def test_original_description_kept_and_rewrite_does_not_stack(tmp_path: Path) ->
 def test_non_ascii_captions_survive(tmp_path: Path, ext: str) -> None:
     # EXIF strings are often UTF-8 in practice; Pillow alone would write them back as "Gro??mutter".
     exif = Image.Exif()
-    exif[0x010E] = "Großmutter, Łódź 1952".encode("utf-8")
-    exif[0x013B] = "Zoë".encode("utf-8")
+    exif[0x010E] = "Großmutter, Łódź 1952".encode()
+    exif[0x013B] = "Zoë".encode()
     Image.fromarray(colourful()).save(tmp_path / "u.jpg", exif=exif)
     img = read_image(tmp_path / "u.jpg")
     out = write_image(tmp_path / f"o{ext}", img.pixels, img, model_name="модель")
@@ -551,7 +550,9 @@ def test_unwritable_folder(tmp_path: Path, monkeypatch) -> None:
         def deny(*args, **kwargs):
             raise PermissionError(errno.EACCES, "Permission denied")
 
-        monkeypatch.setattr(imageio.tempfile, "NamedTemporaryFile", deny)
+        import restorer.core.atomic as atomic
+
+        monkeypatch.setattr(atomic.tempfile, "mkstemp", deny)
     try:
         with pytest.raises(ImageError) as e:
             write_image(folder / "o.png", colourful())
