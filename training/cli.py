@@ -23,9 +23,10 @@ def config_from_args(args) -> TrainConfig:
 
 
 def run_cli(args) -> int:
-    from restorer.core.models import ModelError
+    from restorer.core.models import ModelError, check_model_name
 
     try:
+        check_model_name(args.name)  # before minutes of training, not at export
         cfg = config_from_args(args)
         if cfg.arch:
             from restorer.nets import list_archs

@@ -12,12 +12,12 @@ import hashlib
 import json
 import os
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from restorer import __version__
+from restorer.core.atomic import atomic_path, write_text
 from restorer.core.paths import backbones_dir, bundled_models_dir, user_models_dir
 
 
@@ -54,7 +54,7 @@ class ModelCard:
         return json.dumps(d, indent=2, sort_keys=False)
 
     @classmethod
-    def from_json(cls, text: str, path: Path | None = None, bundled: bool = False) -> "ModelCard":
+    def from_json(cls, text: str, path: Path | None = None, bundled: bool = False) -> ModelCard:
         d = json.loads(text)
         known = {f.name for f in dataclasses.fields(cls)} - {"path", "bundled"}
         unknown = set(d) - known
@@ -232,8 +232,8 @@ def load_network(card: ModelCard):
 
 def load_model(name: str | ModelCard = "default", device: str = "auto"):
     """Load a model by name or card; returns a ``Colorizer`` in eval mode on the chosen device."""
-    from restorer.core.device import pick_device
     from restorer.core.colorizer import Colorizer
+    from restorer.core.device import pick_device
 
     card = resolve(name)
     dev = pick_device(device) if isinstance(device, str) else device
@@ -253,29 +253,39 @@ def trainable_state(net, card: ModelCard) -> dict[str, Any]:
     return out
 
 
+_NAME_PUNCTUATION = frozenset("-_.+@ ")
+
+
+def check_model_name(name: str) -> str:
+    """``name`` if it can name files in a models folder, else ModelError with a one-line reason.
+
+    Names become ``<name>.json`` / ``<name>.safetensors``: a separator or ``..`` would write outside the folder.
+    """
+    if not name or not name.strip():
+        raise ModelError("a model name cannot be empty")
+    if name != name.strip() or name.startswith(".") or len(name) > 80:
+        raise ModelError(f"invalid model name {name!r}: no leading dot or spaces, at most 80 characters")
+    bad = sorted({c for c in name if not (c.isalnum() or c in _NAME_PUNCTUATION)})
+    if bad:
+        raise ModelError(f"invalid model name {name!r}: use letters, digits, '-', '_', '.', '+', '@' or spaces "
+                         f"(not {''.join(bad)!r})")
+    return name
+
+
 def save_model(net, card: ModelCard, folder: str | Path) -> Path:
     """Write ``<name>.safetensors`` + ``<name>.json`` atomically into ``folder``; returns the card path."""
     from safetensors.torch import save_file
+
+    check_model_name(card.name)
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     weights = folder / f"{card.name}.safetensors"
     card_path = folder / f"{card.name}.json"
     state = trainable_state(net, card)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".restorer-", suffix=".safetensors")
-    os.close(fd)
-    try:
+    with atomic_path(weights) as tmp:
         save_file(state, tmp, metadata={"name": card.name, "arch": card.arch})
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a model folder may be shared
-        os.replace(tmp, weights)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".restorer-", suffix=".json")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(card.to_json() + "\n")
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, card_path)
+    write_text(card_path, card.to_json() + "\n")
     card.path = card_path
     return card_path
 

@@ -108,3 +108,26 @@ def test_headline_metrics_prefer_the_full_evaluation_over_the_trainers_crops():
     assert card.headline_metrics() == {"psnr": 23.4, "gray_psnr": 23.1, "colourfulness_ratio": 0.71,
                                        "where": "val photos"}
     assert ModelCard(name="none", arch="unet").headline_metrics() == {}
+
+
+@pytest.mark.parametrize("name", ["../x", "../../etc/x", "a/b", "a\\b", "", " x", ".hidden", "x" * 81, "nul\0"])
+def test_model_names_that_would_escape_or_hide_are_refused(name):
+    from restorer.core.models import ModelError, check_model_name
+
+    with pytest.raises(ModelError):
+        check_model_name(name)
+
+
+@pytest.mark.parametrize("name", ["Lyon 1920s", "vgg16-unet", "Studio Müller v2", "ref@photo_1.0"])
+def test_ordinary_model_names_pass(name):
+    from restorer.core.models import check_model_name
+
+    assert check_model_name(name) == name
+
+
+def test_train_refuses_escaping_name_before_training(tmp_path, capsys):
+    from restorer.cli import main
+
+    rc = main(["train", "--data", str(tmp_path), "--name", "../../etc/x", "--minutes", "1"])
+    assert rc == 2
+    assert "invalid model name" in capsys.readouterr().err
