@@ -53,9 +53,11 @@ def _shrink(rgb: np.ndarray, max_short: int) -> np.ndarray:
 
 
 def load_folder(folder: str | Path, max_short: int = 256, limit: int | None = None,
-                progress: bool = True) -> tuple[list[np.ndarray], list[Path], ScanReport]:
-    """Decode every colour photo under ``folder`` to uint8 RGB (short side <= max_short)."""
+                progress: bool = True, keep=None) -> tuple[list[np.ndarray], list[Path], ScanReport]:
+    """Decode every colour photo under ``folder`` (those ``keep(path)`` accepts) to uint8 RGB, short side <= max_short."""
     paths = list_images(folder)
+    if keep is not None:
+        paths = [p for p in paths if keep(p)]
     if limit:
         paths = paths[:limit]
     report = ScanReport()
@@ -85,11 +87,60 @@ def load_folder(folder: str | Path, max_short: int = 256, limit: int | None = No
     return images, kept, report
 
 
-def balance_weights(paths: list[Path]) -> np.ndarray:
-    """Sampling weights that damp over-represented sources (file-name prefix before '_', else the folder)."""
-    keys = [p.name.split("_", 1)[0] if "_" in p.name else str(p.parent) for p in paths]
-    counts = Counter(keys)
-    w = np.array([1.0 / np.sqrt(counts[k]) for k in keys])
+def source_of(path: Path) -> str:
+    """A photo's source: its file-name prefix before '_' (as in shared/data), else its folder."""
+    return path.name.split("_", 1)[0] if "_" in path.name else str(path.parent)
+
+
+#: Sources of street, building and interior photos (and people in them), which archives hold most of and the
+#: models did worst on; ``source_shares`` gives them together at least ``SCENE_FLOOR`` of the crops.
+SCENE_SOURCES = frozenset({"camvid", "dashcam", "crowd", "pennfudan", "coco", "humanseg", "bsds"})
+SCENE_FLOOR = 0.30
+SOURCE_CAP = 0.20
+
+
+def in_selection_split(path: Path, modulus: int = 27) -> bool:
+    """True for the fixed ~1/27 of photos (about 300 of shared/data/train) kept for choosing checkpoints.
+
+    A hash of the file name alone, so the split does not move when photos are added or folders renamed.
+    """
+    import hashlib
+
+    return int.from_bytes(hashlib.sha1(path.name.encode("utf-8")).digest()[:4], "big") % modulus == 0
+
+
+def source_shares(paths: list[Path], cap: float = SOURCE_CAP, scene_floor: float = SCENE_FLOOR,
+                  scene_sources: frozenset[str] = SCENE_SOURCES) -> dict[str, float]:
+    """The share of crops each source gets: sqrt of its size, no source above ``cap``, scenes >= ``scene_floor``.
+
+    Sources that are not named (a user's own folder) get the plain sqrt share; the floor then only applies when
+    some of the photos are scene sources.
+    """
+    counts = Counter(source_of(p) for p in paths)
+    share = {k: float(np.sqrt(n)) for k, n in counts.items()}
+    for _ in range(50):  # alternate the cap and the floor until both hold (converges in a few rounds)
+        total = sum(share.values())
+        share = {k: v / total for k, v in share.items()}
+        scene = sum(v for k, v in share.items() if k in scene_sources)
+        if 0 < scene < scene_floor and scene < 1:
+            up, down = scene_floor / scene, (1 - scene_floor) / (1 - scene)
+            share = {k: v * (up if k in scene_sources else down) for k, v in share.items()}
+        over = {k for k, v in share.items() if v > cap}
+        if not over and not (0 < scene < scene_floor - 1e-6):
+            break
+        if over and len(over) < len(share):
+            excess = sum(share[k] - cap for k in over)
+            rest = sum(v for k, v in share.items() if k not in over)
+            share = {k: cap if k in over else v * (1 + excess / rest) for k, v in share.items()}
+    total = sum(share.values())
+    return {k: v / total for k, v in sorted(share.items())}
+
+
+def balance_weights(paths: list[Path], **kw) -> np.ndarray:
+    """Per-photo sampling weights giving each source its ``source_shares`` share, spread evenly within it."""
+    shares = source_shares(paths, **kw)
+    counts = Counter(source_of(p) for p in paths)
+    w = np.array([shares[source_of(p)] / counts[source_of(p)] for p in paths])
     return w / w.sum()
 
 

@@ -11,7 +11,6 @@ import copy
 import csv
 import dataclasses
 import json
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,11 +21,27 @@ import torch
 from torch.utils.data import DataLoader
 
 from restorer import __version__
+from restorer.core.atomic import atomic_path, write_text
 from restorer.core.color import lab_to_rgb_t, rgb_to_lab_t
-from training.data import CropDataset, balance_weights, center_crop_batch, load_folder
+from training.data import (
+    CropDataset,
+    balance_weights,
+    center_crop_batch,
+    in_selection_split,
+    load_folder,
+    source_shares,
+)
 from training.hints import simulate_hints
-from training.losses import (ColourRebalance, PatchDiscriminator, PerceptualLoss, d_loss, g_adv_loss,
-                             gradient_penalty, soft_bin_ce, weighted_l1)
+from training.losses import (
+    ColourRebalance,
+    PatchDiscriminator,
+    PerceptualLoss,
+    d_loss,
+    g_adv_loss,
+    gradient_penalty,
+    soft_bin_ce,
+    weighted_l1,
+)
 
 #: Creating this file in the run folder asks a running trainer to stop after its current step, save and export
 #: what it has. A file rather than a signal: the GUI runs the trainer as a child process and Windows has no
@@ -98,6 +113,10 @@ class TrainConfig:
     # Keep the whole pretrained encoder fixed (only the decoder and the hint paths learn): fewer weights to fit
     # to a small collection's colours.
     freeze_encoder: bool = False
+    # Choose checkpoints on a fixed split of ``data`` itself (training.data.in_selection_split: ~1/27 of the
+    # photos by a hash of the file name, never trained on) instead of ``val``, so the val folders stay for
+    # reporting only. ``val_count`` then caps the split's crops.
+    selection_split: bool = False
 
 
 def _batch_lab(rgb_u8: torch.Tensor) -> torch.Tensor:
@@ -105,9 +124,8 @@ def _batch_lab(rgb_u8: torch.Tensor) -> torch.Tensor:
 
 
 def _atomic_torch_save(obj: Any, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        torch.save(obj, tmp)
 
 
 @torch.no_grad()
@@ -127,9 +145,8 @@ def validate(net, val_rgb: torch.Tensor, device, batch: int = 16) -> tuple[dict[
     net.train(was_training)
     pred = torch.cat(preds).permute(0, 2, 3, 1).numpy()
     gt = val_rgb.permute(0, 2, 3, 1).numpy()
-    ps, cf_p, cf_g, gray_ps = [], [], [], []
+    ps, cf_p, cf_g = [], [], []
     ha_p = hb_p = ha_g = hb_g = 0
-    from restorer.core.color import luminance
 
     for p, g in zip(pred, gt):
         ps.append(psnr(p, g))
@@ -176,9 +193,8 @@ def save_grid(path: Path, gt: torch.Tensor, pred: torch.Tensor, n: int = 8) -> N
     gray = _gray_u8(gt[:n])
     rows = [torch.cat([g, p, t], dim=2) for g, p, t in zip(gray, pred[:n], gt[:n])]
     grid = torch.cat(rows, dim=1).permute(1, 2, 0).numpy()
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    Image.fromarray(grid).save(tmp)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        Image.fromarray(grid).save(tmp, format="PNG")
 
 
 class Trainer:
@@ -253,9 +269,13 @@ class Trainer:
         return net.train()
 
     def load_val(self) -> None:
-        """The validation crops from ``cfg.val`` (enough to validate or export without the training set)."""
-        val_images, _, vrep = load_folder(self.cfg.val, max_short=256, limit=self.cfg.val_count)
-        self.log(f"val data {self.cfg.val}: {vrep}")
+        """The validation crops (enough to validate or export without the training set)."""
+        if self.cfg.selection_split:
+            val_images, _, vrep = load_folder(self.cfg.data, max_short=256, keep=in_selection_split)
+            self.log(f"selection split of {self.cfg.data}: {vrep}")
+        else:
+            val_images, _, vrep = load_folder(self.cfg.val, max_short=256, limit=self.cfg.val_count)
+            self.log(f"val data {self.cfg.val}: {vrep}")
         self._set_val(val_images)
 
     def _set_val(self, val_images: list[np.ndarray]) -> None:
@@ -265,11 +285,12 @@ class Trainer:
 
     def load_data(self) -> None:
         cfg = self.cfg
-        images, paths, report = load_folder(cfg.data, max_short=256, limit=cfg.max_images_per_folder)
+        keep = (lambda p: not in_selection_split(p)) if cfg.selection_split else None
+        images, paths, report = load_folder(cfg.data, max_short=256, limit=cfg.max_images_per_folder, keep=keep)
         self.log(f"train data {cfg.data}: {report}")
         if not images:
             raise SystemExit(f"no usable colour photos in {cfg.data}")
-        if cfg.val:
+        if cfg.val or cfg.selection_split:
             self.load_val()
         else:  # hold out every 20th photo
             self._set_val(images[::20])
@@ -280,6 +301,8 @@ class Trainer:
             # ~1000 photos pin the ab prior down; the whole set would only cost start-up time.
             self.rebalance = ColourRebalance(images[:: max(1, len(images) // 1000)], lam=cfg.rebalance,
                                              power=cfg.rebalance_power)
+        self.source_shares = {k: round(v, 4) for k, v in source_shares(paths).items()}
+        self.log("crops per source: " + ", ".join(f"{k} {v:.0%}" for k, v in self.source_shares.items()))
         ds = CropDataset(images, cfg.size, balance_weights(paths), seed=cfg.seed + 7919 * (self.step + 1))
         self.loader = DataLoader(ds, batch_size=cfg.batch, num_workers=cfg.workers, shuffle=False,
                                  drop_last=True, persistent_workers=cfg.workers > 0)
@@ -311,6 +334,20 @@ class Trainer:
             "train_images": len(getattr(self, "train_images", [])) or self.n_train,
         }
         _atomic_torch_save(state, self.ckpt_path)
+        # What the run has done over all its sessions, readable without torch (a run resumed across days).
+        progress = {"steps": self.step, "images_seen": self.images_seen, "minutes": round(self.elapsed / 60, 2),
+                    "images_per_second": round(self.images_seen / max(self.elapsed, 1e-6), 2),
+                    "budget_minutes": self.cfg.minutes, "saved": time.strftime("%Y-%m-%dT%H:%M:%S"),
+                    "base_images_seen": self._base_images_seen()}
+        write_text(self.run_dir / "progress.json", json.dumps(progress, indent=1))
+
+    def _base_images_seen(self) -> int:
+        """Crops the base model (and its bases) saw before this run."""
+        n, t = 0, self.base_card.training if self.base_card is not None else None
+        while t:
+            n += int(t.get("images_seen", 0))
+            t = t.get("base_training")
+        return n
 
     @property
     def best_path(self) -> Path:
@@ -541,7 +578,11 @@ class Trainer:
             in_channels=4, hints=True, default=cfg.default,
             description=cfg.description or f"{cfg.arch} trained by `restorer train` on {Path(cfg.data).name}",
             training={
-                "data": str(cfg.data), "val": str(cfg.val) if cfg.val else "5% of data", "images": n_train,
+                "data": str(cfg.data), "images": n_train,
+                "val": ("selection split of data (sha1(file name) % 27 == 0, never trained on)"
+                        if cfg.selection_split else str(cfg.val) if cfg.val else "5% of data"),
+                "source_shares": getattr(self, "source_shares", None),
+                "images_per_second": round(self.images_seen / max(self.elapsed, 1e-6), 2),
                 "minutes": round(self.elapsed / 60, 1), "steps": self.step, "images_seen": self.images_seen,
                 "crop": cfg.size, "batch": cfg.batch, "lr": cfg.lr, "ema_decay": cfg.ema_decay,
                 "freeze_encoder": cfg.freeze_encoder,

@@ -352,3 +352,35 @@ def test_a_tanh_model_fine_tunes_into_a_bins_model_and_runs_in_the_engine(colour
     gray = np.repeat(np.linspace(0, 255, 64 * 80, dtype=np.float32).reshape(64, 80, 1), 3, 2).astype(np.uint8)
     out = colorize(gray, m)
     assert out.shape == gray.shape and out.dtype == np.uint8
+
+
+def test_selection_split_is_stable_and_by_name_only():
+    from pathlib import Path
+
+    from training.data import in_selection_split
+
+    names = [f"src_{i:05d}.jpg" for i in range(5400)]
+    chosen = [n for n in names if in_selection_split(Path("a") / n)]
+    assert 120 < len(chosen) < 280  # about 1/27
+    # the folder does not matter, and adding photos never moves one in or out
+    assert chosen == [n for n in names if in_selection_split(Path("elsewhere/deeper") / n)]
+    assert chosen[:10] == [n for n in names[: names.index(chosen[9]) + 1] if in_selection_split(Path(n))]
+
+
+def test_source_shares_cap_and_scene_floor():
+    from pathlib import Path
+
+    import numpy as np
+
+    from training.data import SCENE_SOURCES, balance_weights, source_shares
+
+    counts = {"nette": 3400, "clothing": 900, "utkface": 700, "camvid": 280, "crowd": 30, "mine": 50}
+    paths = [Path(f"{src}_{i}.jpg") for src, n in counts.items() for i in range(n)]
+    shares = source_shares(paths, cap=0.25, scene_floor=0.3)
+    assert abs(sum(shares.values()) - 1) < 1e-9
+    assert max(shares.values()) <= 0.25 + 1e-6
+    assert sum(v for k, v in shares.items() if k in SCENE_SOURCES) >= 0.3 - 1e-6
+    w = balance_weights(paths, cap=0.25, scene_floor=0.3)
+    srcs = np.array([p.name.split("_")[0] for p in paths])
+    for src, share in shares.items():  # the per-photo weights add up to each source's share
+        assert abs(w[srcs == src].sum() - share) < 1e-9
