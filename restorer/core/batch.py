@@ -9,13 +9,23 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 from restorer.core.color import MAX_STRENGTH, check_strength
-from restorer.core.imageio import (DEFAULT_MAX_PIXELS, FORMAT_EXTENSION, SUPPORTED_EXTENSIONS, TEMP_PREFIX,
-                                   ImageError, format_for, is_supported, read_image, write_image)
+from restorer.core.imageio import (
+    DEFAULT_MAX_PIXELS,
+    FORMAT_EXTENSION,
+    SUPPORTED_EXTENSIONS,
+    TEMP_PREFIX,
+    ImageError,
+    format_for,
+    is_supported,
+    read_image,
+    write_image,
+)
 
 ProgressFn = Callable[[float, int, "Path | None"], None]
 CancelFn = Callable[[], bool]
@@ -147,7 +157,8 @@ def colorize_files(items: Sequence[tuple[Path, Path]], out_dir: str | os.PathLik
                    hints: list | None = None, overwrite: bool = False, fmt: str | None = None,
                    quality: int = 95, suffix: str = "_colour", max_pixels: int = DEFAULT_MAX_PIXELS,
                    progress: ProgressFn | None = None, cancel: CancelFn | None = None,
-                   on_failure: FailureFn | None = None, strength: float = 1.0) -> BatchReport:
+                   on_failure: FailureFn | None = None, strength: float = 1.0,
+                   hints_for: Callable[[Path], list | None] | None = None) -> BatchReport:
     """Colourise ``items`` (from :func:`find_images`) into ``out_dir``; never raises for a single bad file.
 
     Each file is read, colourised with ``restorer.core.engine.colorize`` and written with its metadata
@@ -158,6 +169,8 @@ def colorize_files(items: Sequence[tuple[Path, Path]], out_dir: str | os.PathLik
     progress) and finally with ``(total, total, None)``. ``cancel()`` is checked between files and by the
     engine; a cancelled batch returns the report so far with ``cancelled=True``. ``strength`` scales the
     predicted colour (``engine.colorize``); a bad value raises ValueError before any file is touched.
+    ``hints_for(src)``, when given, supplies each photo's own hints (the app's per-photo hints) instead of
+    ``hints``.
     """
     from restorer.core import engine  # imports torch: only when there is work to do
 
@@ -198,7 +211,8 @@ def colorize_files(items: Sequence[tuple[Path, Path]], out_dir: str | os.PathLik
 
         try:
             img = read_image(src, max_pixels=max_pixels)
-            result = engine.colorize(img.pixels, model, hints, progress=file_progress, cancel=cancel,
+            photo_hints = hints_for(src) if hints_for is not None else hints
+            result = engine.colorize(img.pixels, model, photo_hints, progress=file_progress, cancel=cancel,
                                      strength=strength)
             write_image(out, result, source=img, model_name=model_name, fmt=fmt, quality=quality,
                         overwrite=overwrite)

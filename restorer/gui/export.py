@@ -2,7 +2,8 @@
 
 Rules the user can rely on: outputs are named ``<name>_colour.<ext>`` in a folder they chose (remembered);
 the core's ``write_image`` keeps the metadata, writes atomically and refuses to write onto the original; an
-existing output is never replaced by Save all (it is listed in the error banner instead). The work runs on the
+existing output is never replaced by Save all (it is skipped and counted). Save all runs the core's one
+batch loop (``restorer.core.batch.colorize_files``), so names and subfolders come out as the CLI makes them. The work runs on the
 compute pool with progress and Cancel in the status bar.
 """
 from __future__ import annotations
@@ -28,7 +29,7 @@ class Exporter(QObject):
     saveFailed = Signal(str)
     saveAllFinished = Signal(object)  # jobs.SaveAllReport
 
-    def __init__(self, window: "MainWindow") -> None:
+    def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self.win = window
         self.worker: Worker | None = None
@@ -108,6 +109,8 @@ class Exporter(QObject):
         where = f" to {report.written[0].parent}" if report.written else ""
         msg = (f"Save all cancelled: {n} photo(s) written{where}." if report.cancelled
                else f"Saved {n} photo(s){where}.")
+        if report.skipped:
+            msg += f" {len(report.skipped)} already existed and were kept (skipped)."
         self.win.statusBar().showMessage(msg, 10000)
         if report.failed:
             self.win.banner.show_problems(f"{len(report.failed)} photo(s) were not saved", report.failed)

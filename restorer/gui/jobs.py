@@ -103,7 +103,6 @@ def make_thumbnails(ctl: JobControl, paths: Sequence[Path], size: int) -> Iterat
     """Generator: read each photo and yield a :class:`Thumb` (or its error). The full image is dropped at once,
     so a box of 300 scans never sits in memory together."""
     from restorer.core.imageio import read_image
-
     from restorer.gui.qimage import thumbnail
 
     for p in paths:
@@ -436,45 +435,36 @@ def save_photo(ctl: JobControl, cache: ModelCache, image: Any, model_name: str, 
 class SaveAllReport:
     written: list[Path] = field(default_factory=list)
     failed: list[tuple[Path, str]] = field(default_factory=list)
+    skipped: list[tuple[Path, Path]] = field(default_factory=list)  # (photo, its output that already existed)
     cancelled: bool = False
 
 
 def save_all(ctl: JobControl, cache: ModelCache, items: Sequence[tuple[Path, Sequence[Any]]], model_name: str,
              out_dir: Path, suffix: str = "_colour", strength: float = 1.0) -> SaveAllReport:
-    """Colourise every (path, hints) at full resolution into ``out_dir``; reports overall progress.
+    """Colourise every (path, hints) at full resolution into ``out_dir`` through the core's one batch loop.
 
-    Each photo is read, colourised, written and dropped before the next (memory stays one photo's worth).
-    A failure is recorded with its reason and the batch goes on; an existing output is reported, not replaced.
-    On cancel the report says so and lists what was already written (run it with ``Worker(partial_ok=True)``).
+    Subfolders are mirrored as the CLI mirrors them (relative to the photos' common folder), clashing names
+    get ``-2`` like the CLI's, outputs that exist are skipped and listed, a failure is recorded with its one-line
+    reason and the batch goes on. On cancel the report lists what was already written.
     """
-    from restorer.core.engine import colorize
-    from restorer.core.imageio import read_image, write_image
+    from restorer.core.batch import colorize_files
 
     report = SaveAllReport()
-    n = max(len(items), 1)
+    if not items:
+        return report
     model, _ = cache.get(model_name)
-    for i, (path, specs) in enumerate(items):
-        if ctl.is_cancelled():
-            report.cancelled = True
-            break
-        target = out_dir / suggested_name(path, suffix)
-        try:
-            if target.exists():
-                raise FileExistsError(f"{target.name} already exists in {out_dir} (not replaced)")
-            img = read_image(path)
-            base = i / n
+    paths = [Path(p) for p, _ in items]
+    root = Path(os.path.commonpath([str(p.parent) for p in paths]))
+    specs = {p: s for p, s in zip(paths, (s for _, s in items))}
 
-            def step(f: float, base: float = base) -> None:
-                ctl.progress(base + f / n)
+    def progress(done: float, total: int, _current: Any) -> None:
+        ctl.progress(done / max(total, 1))
 
-            out = colorize(img.pixels, model, to_core_hints(specs) or None, progress=step,
-                           cancel=ctl.is_cancelled, preview=False, strength=strength)
-            ctl.check()
-            report.written.append(Path(write_image(target, out, source=img, model_name=model_name)))
-        except Exception as e:  # noqa: BLE001 - reported per file in the banner
-            if ctl.is_cancelled():
-                report.cancelled = True
-                break
-            report.failed.append((path, _message(e)))
-        ctl.progress((i + 1) / n)
+    core = colorize_files([(p, p.relative_to(root)) for p in paths], out_dir, model, suffix=suffix,
+                          progress=progress, cancel=ctl.is_cancelled, strength=strength,
+                          hints_for=lambda src: to_core_hints(specs[src]) or None)
+    report.written = [out for _, out in core.done]
+    report.skipped = list(core.skipped)
+    report.failed = list(core.failed)
+    report.cancelled = core.cancelled
     return report

@@ -64,12 +64,31 @@ def test_save_all_colourises_every_photo(qtbot, window, tmp_path, gray_photo, mo
     with qtbot.waitSignal(window.saveAllFinished, timeout=60_000) as blocker:
         window.save_all()
     report = blocker.args[0]
-    assert [p.name for p in report.written] == ["b_colour.png"]
-    assert report.failed and report.failed[0][0] == a and "exists" in report.failed[0][1]
+    assert report.written == [out / "sub" / "b_colour.png"]  # subfolders mirrored, as the CLI does
+    assert report.skipped == [(a, out / "a_colour.png")] and not report.failed
     assert (out / "a_colour.png").read_bytes() == b"already here"
-    assert sorted(os.listdir(out)) == ["a_colour.png", "b_colour.png"]
+    assert sorted(os.listdir(out)) == ["a_colour.png", "sub"]
     assert {p: p.read_bytes() for p in src.rglob("*") if p.is_file()} == before
-    assert window.banner.isVisible() and "a.png" in window.banner.label.text()
+    assert "already existed" in window.statusBar().currentMessage()
+
+
+def test_save_all_names_like_the_cli_when_names_clash(qtbot, window, tmp_path, gray_photo, monkeypatch):
+    """a/x.png and b/x.png: Save all writes what `restorer colorize` writes for their folder (it once failed)."""
+    from restorer.cli import main
+
+    x1 = write_png(tmp_path / "in" / "a" / "x.png", gray_photo)
+    x2 = write_png(tmp_path / "in" / "b" / "x.png", gray_photo[:64, :80].copy())
+    window.open_paths([x1, x2])
+    qtbot.waitUntil(lambda: window.strip.count() == 2, timeout=20_000)
+    out = tmp_path / "app"
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", staticmethod(lambda *a, **k: str(out)))
+    with qtbot.waitSignal(window.saveAllFinished, timeout=60_000) as blocker:
+        window.save_all()
+    report = blocker.args[0]
+    assert not report.failed and len(report.written) == 2
+    assert main(["colorize", str(tmp_path / "in"), "-o", str(tmp_path / "cli"), "--model", window.current_model()]) == 0
+    rel = lambda root: sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())  # noqa: E731
+    assert rel(out) == rel(tmp_path / "cli") and len(rel(out)) == 2
 
 
 def test_save_all_can_be_cancelled(qtbot, window, tmp_path, gray_photo, monkeypatch):
