@@ -86,6 +86,24 @@ class PhotoDoc:
         return (model, jobs.hints_key(self.hints.specs()), strength)
 
 
+def redo_shortcuts() -> list[QKeySequence]:
+    """The platform's Redo keys plus Ctrl+Shift+Z and (outside macOS) Ctrl+Y, each once.
+
+    The platform list often holds Ctrl+Shift+Z already; binding it twice made Qt call it ambiguous and Redo
+    worked only from the menu.
+    """
+    import sys
+
+    wanted = [*QKeySequence.keyBindings(QKeySequence.StandardKey.Redo), QKeySequence("Ctrl+Shift+Z")]
+    if sys.platform != "darwin":
+        wanted.append(QKeySequence("Ctrl+Y"))
+    out: list[QKeySequence] = []
+    for k in wanted:
+        if not k.isEmpty() and all(k != o for o in out):
+            out.append(k)
+    return out
+
+
 class MainWindow(QMainWindow):
     """The app window. Signals exist so tests (and scripts) can wait on what the user would see."""
 
@@ -262,7 +280,7 @@ class MainWindow(QMainWindow):
         self.act_undo = self.undo_group.createUndoAction(self, "&Undo")
         self.act_undo.setShortcut(SK.Undo)
         self.act_redo = self.undo_group.createRedoAction(self, "&Redo")
-        self.act_redo.setShortcuts([QKeySequence(SK.Redo), QKeySequence("Ctrl+Shift+Z")])
+        self.act_redo.setShortcuts(redo_shortcuts())
         self.addAction(self.act_undo)
         self.addAction(self.act_redo)
 

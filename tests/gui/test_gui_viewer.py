@@ -118,3 +118,13 @@ def test_hold_t_shows_the_original_until_released(qtbot, window, gray_png):
     # Ctrl+T is not the hold key
     qtbot.keyPress(target, Qt.Key.Key_T, Qt.KeyboardModifier.ControlModifier)
     assert not window.viewer.showing_original()
+
+
+def test_redo_shortcuts_unambiguous_and_include_ctrl_y(window):
+    import sys
+
+    keys = [k.toString() for k in window.act_redo.shortcuts()]
+    assert len(keys) == len(set(keys))  # a key bound twice made Qt call it ambiguous
+    assert "Ctrl+Shift+Z" in keys
+    if sys.platform != "darwin":
+        assert "Ctrl+Y" in keys
