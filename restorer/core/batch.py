@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +33,11 @@ CancelFn = Callable[[], bool]
 FailureFn = Callable[[Path, str], None]
 
 
+REPORT_JSON, REPORT_CSV = "report.json", "report.csv"
+REPORT_FIELDS = ("input", "output", "state", "reason", "seconds", "model", "strength")
+REPORT_EVERY_S = 1.0  # rewrite the report at most this often (and always at the end): a killed batch keeps one
+
+
 @dataclass
 class BatchReport:
     """What a batch did. ``done``/``skipped`` hold (input, output) pairs, ``failed`` (input, one-line reason)."""
@@ -41,10 +47,33 @@ class BatchReport:
     skipped: list[tuple[Path, Path]] = field(default_factory=list)  # the output already existed
     failed: list[tuple[Path, str]] = field(default_factory=list)
     cancelled: bool = False
+    interrupted: bool = False  # Ctrl-C: the CLI prints the summary so far and exits 130
+    #: One row per input handled, in order: input, output, state (done | skipped | failed), reason, seconds,
+    #: model, strength. This is what report.json / report.csv hold.
+    rows: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not self.failed
+
+    def write(self) -> None:
+        """``report.json`` and ``report.csv`` in the output folder, each written atomically."""
+        import csv
+        import io
+        import json
+
+        from restorer.core.atomic import write_text
+
+        counts = {"done": len(self.done), "skipped": len(self.skipped), "failed": len(self.failed)}
+        write_text(self.out_dir / REPORT_JSON, json.dumps(
+            {"format": "restorer-batch-report", "version": 1, "out_dir": str(self.out_dir), "counts": counts,
+             "cancelled": self.cancelled, "interrupted": self.interrupted, "photos": self.rows},
+            indent=1, ensure_ascii=False) + "\n")
+        buf = io.StringIO()
+        w = csv.DictWriter(buf, fieldnames=REPORT_FIELDS, lineterminator="\n")
+        w.writeheader()
+        w.writerows(self.rows)
+        write_text(self.out_dir / REPORT_CSV, buf.getvalue())
 
     def summary(self) -> str:
         text = (f"{len(self.done)} colourised, {len(self.skipped)} skipped (exists), "
@@ -183,55 +212,84 @@ def colorize_files(items: Sequence[tuple[Path, Path]], out_dir: str | os.PathLik
     total = len(plan)
     model_name = getattr(getattr(model, "card", None), "name", None)
 
-    def fail(src: Path, reason: str) -> None:
+    last_write = [0.0]
+
+    def record(src: Path, out: Path | None, state: str, reason: str = "", seconds: float = 0.0) -> None:
+        report.rows.append({"input": str(src), "output": str(out) if out is not None else "", "state": state,
+                            "reason": reason, "seconds": round(seconds, 3), "model": model_name or "",
+                            "strength": strength})
+        if time.monotonic() - last_write[0] >= REPORT_EVERY_S:
+            _write_report(report)
+            last_write[0] = time.monotonic()
+
+    def fail(src: Path, reason: str, seconds: float = 0.0) -> None:
         report.failed.append((src, reason))
+        record(src, outputs.get(src), "failed", reason, seconds)
         if on_failure is not None:
             on_failure(src, reason)
 
-    for i, (src, out) in enumerate(plan):
-        if cancel is not None and cancel():
-            report.cancelled = True
-            break
-        if progress is not None:
-            progress(i, total, src)
-        if src.suffix.lower() not in SUPPORTED_EXTENSIONS and src.exists() and not src.is_dir():
-            fail(src, f"unsupported file type '{src.suffix or 'no extension'}' "
-                      f"(supported: {', '.join(sorted(SUPPORTED_EXTENSIONS))})")
-            continue
-        if _key(out) in inputs:
-            fail(src, f"output {out} would overwrite an input photo (choose another --out or --suffix)")
-            continue
-        if os.path.lexists(out) and not overwrite:
-            report.skipped.append((src, out))
-            continue
-
-        def file_progress(fraction: float, _i: int = i, _src: Path = src) -> None:
+    outputs = dict(plan)
+    try:  # the report is rewritten as the batch goes and once more however it ends
+        for i, (src, out) in enumerate(plan):
+            if cancel is not None and cancel():
+                report.cancelled = True
+                break
             if progress is not None:
-                progress(_i + min(max(fraction, 0.0), 1.0), total, _src)
+                progress(i, total, src)
+            if src.suffix.lower() not in SUPPORTED_EXTENSIONS and src.exists() and not src.is_dir():
+                fail(src, f"unsupported file type '{src.suffix or 'no extension'}' "
+                          f"(supported: {', '.join(sorted(SUPPORTED_EXTENSIONS))})")
+                continue
+            if _key(out) in inputs:
+                fail(src, f"output {out} would overwrite an input photo (choose another --out or --suffix)")
+                continue
+            if os.path.lexists(out) and not overwrite:
+                report.skipped.append((src, out))
+                record(src, out, "skipped", "output exists")
+                continue
 
-        try:
-            img = read_image(src, max_pixels=max_pixels)
-            photo_hints = hints_for(src) if hints_for is not None else hints
-            result = engine.colorize(img.pixels, model, photo_hints, progress=file_progress, cancel=cancel,
-                                     strength=strength)
-            write_image(out, result, source=img, model_name=model_name, fmt=fmt, quality=quality,
-                        overwrite=overwrite)
-        except engine.Cancelled:
-            report.cancelled = True
-            break
-        except ImageError as e:
-            fail(src, _reason(src, str(e)))
-        except MemoryError:
-            fail(src, "not enough memory to colourise this image")
-        except Exception as e:  # noqa: BLE001 - one broken file (or bug) must not sink the whole batch
-            fail(src, " ".join(f"internal error: {type(e).__name__}: {e}".split()))
-        else:
-            report.done.append((src, out))
-        finally:
-            img = result = None  # noqa: F841 - drop this photo's pixels before the next one is read
+            def file_progress(fraction: float, _i: int = i, _src: Path = src) -> None:
+                if progress is not None:
+                    progress(_i + min(max(fraction, 0.0), 1.0), total, _src)
+
+            t0 = time.monotonic()
+            try:
+                img = read_image(src, max_pixels=max_pixels)
+                photo_hints = hints_for(src) if hints_for is not None else hints
+                result = engine.colorize(img.pixels, model, photo_hints, progress=file_progress, cancel=cancel,
+                                         strength=strength)
+                write_image(out, result, source=img, model_name=model_name, fmt=fmt, quality=quality,
+                            overwrite=overwrite)
+            except engine.Cancelled:
+                report.cancelled = True
+                break
+            except ImageError as e:
+                fail(src, _reason(src, str(e)), time.monotonic() - t0)
+            except MemoryError:
+                fail(src, "not enough memory to colourise this image", time.monotonic() - t0)
+            except Exception as e:  # noqa: BLE001 - one broken file (or bug) must not sink the whole batch
+                fail(src, " ".join(f"internal error: {type(e).__name__}: {e}".split()), time.monotonic() - t0)
+            else:
+                report.done.append((src, out))
+                record(src, out, "done", seconds=time.monotonic() - t0)
+            finally:
+                img = result = None  # noqa: F841 - drop this photo's pixels before the next one is read
+    except KeyboardInterrupt:
+        report.interrupted = report.cancelled = True
+    finally:
+        _write_report(report)
     if progress is not None and not report.cancelled:
         progress(total, total, None)
     return report
+
+
+def _write_report(report: BatchReport) -> None:
+    try:
+        report.write()
+    except OSError:  # the output folder vanished or filled up: the photos' own failures say so
+        pass
+
+
 
 
 # ------------------------------------------------------------------------------------------------ CLI
@@ -255,7 +313,8 @@ def _check_out_dir(out_dir: Path) -> str | None:
 
 
 def run_cli(args: Any) -> int:
-    """``restorer colorize IN... -o OUT``: 0 all done (skips count), 1 some files failed, 2 usage error."""
+    """``restorer colorize IN... -o OUT``: 0 all done (skips count), 1 some files failed, 2 usage error,
+    130 interrupted by Ctrl-C (after printing the summary so far; report.json/report.csv are up to date)."""
     from tqdm import tqdm
 
     out_dir = Path(args.out)
@@ -314,4 +373,8 @@ def run_cli(args: Any) -> int:
                                 quality=args.quality, suffix=args.suffix, max_pixels=args.max_pixels,
                                 progress=progress, on_failure=on_failure, strength=args.strength / 100.0)
     print(report.summary())
+    print(f"report: {out_dir / REPORT_JSON} and {REPORT_CSV}")
+    if report.interrupted:
+        print("interrupted (Ctrl-C): run the same command again to finish; done photos are skipped")
+        return 130
     return 0 if report.ok else 1

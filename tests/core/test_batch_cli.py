@@ -289,3 +289,49 @@ def test_cli_colour_strength(tmp_path: Path, capsys, tiny_model_dir) -> None:
     assert main(["colorize", str(src), "-o", str(tmp_path / "bad"), "--strength", "250"]) == 2
     assert "--strength must be a percentage between 0 and 200" in capsys.readouterr().err
     assert not (tmp_path / "bad").exists()
+
+
+def test_report_json_and_csv_list_every_photo(fake_engine, album, tmp_path, capsys):
+    import csv
+    import json
+
+    out = tmp_path / "out"
+    assert main(["colorize", str(album), "-o", str(out)]) == 1  # c.jpg is corrupt
+    data = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    states = {Path(r["input"]).name: r["state"] for r in data["photos"]}
+    assert states["c.jpg"] == "failed" and states["a.jpg"] == "done"
+    assert data["counts"]["failed"] == 1 and data["counts"]["done"] == len(data["photos"]) - 1
+    failed = next(r for r in data["photos"] if r["state"] == "failed")
+    assert failed["reason"] and failed["model"] == "fake-model" and failed["strength"] == 1.0
+    rows = list(csv.DictReader((out / "report.csv").open(encoding="utf-8")))
+    assert [r["input"] for r in rows] == [r["input"] for r in data["photos"]]
+    # a rerun skips what is done and says so in its report
+    assert main(["colorize", str(album), "-o", str(out)]) == 1
+    again = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert {r["state"] for r in again["photos"] if Path(r["input"]).name != "c.jpg"} == {"skipped"}
+
+
+def test_ctrl_c_prints_summary_and_exits_130(monkeypatch, tmp_path, capsys):
+    import json
+
+    monkeypatch.setattr("restorer.core.models.load_model", lambda name, device="auto": FAKE_MODEL)
+    real = fake_colorize()
+    calls = []
+
+    def interrupted(pixels, model, hints=None, **kw):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(pixels, model, hints, **kw)
+
+    monkeypatch.setattr(engine, "colorize", interrupted)
+    src = tmp_path / "in"
+    for i in range(3):
+        save(src / f"p{i}.jpg")
+    out = tmp_path / "out"
+    assert main(["colorize", str(src), "-o", str(out)]) == 130
+    text = capsys.readouterr().out
+    assert "1 colourised" in text and "interrupted" in text
+    data = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert data["interrupted"] and [r["state"] for r in data["photos"]] == ["done"]
+    assert sorted(p.name for p in out.iterdir()) == ["p0_colour.jpg", "report.csv", "report.json"]

@@ -67,7 +67,7 @@ def test_save_all_colourises_every_photo(qtbot, window, tmp_path, gray_photo, mo
     assert report.written == [out / "sub" / "b_colour.png"]  # subfolders mirrored, as the CLI does
     assert report.skipped == [(a, out / "a_colour.png")] and not report.failed
     assert (out / "a_colour.png").read_bytes() == b"already here"
-    assert sorted(os.listdir(out)) == ["a_colour.png", "sub"]
+    assert sorted(os.listdir(out)) == ["a_colour.png", "report.csv", "report.json", "sub"]  # the batch's report
     assert {p: p.read_bytes() for p in src.rglob("*") if p.is_file()} == before
     assert "already existed" in window.statusBar().currentMessage()
 
@@ -87,8 +87,9 @@ def test_save_all_names_like_the_cli_when_names_clash(qtbot, window, tmp_path, g
     report = blocker.args[0]
     assert not report.failed and len(report.written) == 2
     assert main(["colorize", str(tmp_path / "in"), "-o", str(tmp_path / "cli"), "--model", window.current_model()]) == 0
-    rel = lambda root: sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())  # noqa: E731
-    assert rel(out) == rel(tmp_path / "cli") and len(rel(out)) == 2
+    rel = lambda root: sorted(p.relative_to(root).as_posix() for p in root.rglob("*.png"))  # noqa: E731
+    assert rel(out) == rel(tmp_path / "cli") == ["a/x_colour.png", "b/x_colour.png"]
+    assert (out / "report.json").exists() and (tmp_path / "cli" / "report.json").exists()
 
 
 def test_save_all_can_be_cancelled(qtbot, window, tmp_path, gray_photo, monkeypatch):
@@ -125,7 +126,8 @@ def test_save_all_can_be_cancelled(qtbot, window, tmp_path, gray_photo, monkeypa
     report = blocker.args[0]
     assert report.cancelled
     assert len(report.written) < 4
-    assert sorted(os.listdir(out)) == sorted(p.name for p in report.written)  # no half-written files
+    # no half-written files: only what was written, and the batch's report
+    assert sorted(os.listdir(out)) == sorted([p.name for p in report.written] + ["report.csv", "report.json"])
 
 
 def test_save_all_cancelled_before_it_starts_still_reports(qtbot, window, gray_png, tmp_path, monkeypatch):
