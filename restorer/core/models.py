@@ -38,6 +38,9 @@ class ModelCard:
     # Multiplies the predicted chroma. Regression towards the mean of plausible colours desaturates; a gain
     # calibrated on training photos (tools/calibrate_gain.py, recorded in ``training``) restores vividness.
     chroma_gain: float = 1.0
+    # What the model is for, shown beside its name in the app's picker: "fast", "experimental" or "" (the
+    # default model is marked by ``default``; a user's own models by not being bundled).
+    role: str = ""
     training: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
     backbone: dict[str, Any] | None = None
@@ -90,6 +93,12 @@ class ModelCard:
         if "psnr" in out:
             out["where"] = where
         return out
+
+    def label(self) -> str:
+        """The name as a picker shows it: 'vgg16-unet (default)', 'effnet-lite0-unet (fast)', 'mine (yours)'."""
+        tags = [t for t in ("default" if self.default else "", self.role,
+                            "yours" if not self.bundled and self.path is not None else "") if t]
+        return f"{self.name} ({', '.join(tags)})" if tags else self.name
 
     def headline(self) -> str:
         """``headline_metrics`` as one line for people ('' when the card has no metrics)."""

@@ -424,11 +424,7 @@ class MainWindow(QMainWindow):
         self.work.set_device(info.device)
         wanted = S.get_str(S.MODEL)
         self.model_combo.blockSignals(True)
-        self.model_combo.clear()
-        for c in self.cards:
-            self.model_combo.addItem(c.name, c.name)
-            idx = self.model_combo.count() - 1
-            self.model_combo.setItemData(idx, self._card_tooltip(c), Qt.ItemDataRole.ToolTipRole)
+        self._fill_model_combo()
         names = [c.name for c in self.cards]
         if wanted in names:
             self.model_combo.setCurrentIndex(names.index(wanted))
@@ -439,7 +435,9 @@ class MainWindow(QMainWindow):
                 self.statusBar().showMessage(f"Model {wanted!r} is no longer installed; using {names[default]}.",
                                              8000)
         self.model_combo.blockSignals(False)
-        self.compare.set_models(self.cards, S.get_list(S.COMPARE_MODELS))
+        # First run: Compare starts with the model in use beside the next one, not simply the first two.
+        others = [n for n in names if n != self.current_model()]
+        self.compare.set_models(self.cards, S.get_list(S.COMPARE_MODELS) or [self.current_model(), *others[:1]])
         self._update_model_ui()
         if not self.cards:
             self.show_error("No colourisation models installed",
@@ -898,16 +896,21 @@ class MainWindow(QMainWindow):
         w.start(pool("io"))
         return w
 
+    def _fill_model_combo(self) -> None:
+        """One entry per card: its label says which is the default, the fast one, experimental or yours."""
+        self.model_combo.clear()
+        for c in self.cards:
+            label = c.label() if hasattr(c, "label") else c.name  # test doubles may be plain namespaces
+            self.model_combo.addItem(label, c.name)
+            self.model_combo.setItemData(self.model_combo.count() - 1, self._card_tooltip(c),
+                                         Qt.ItemDataRole.ToolTipRole)
+
     def _on_models_listed(self, cards: list[Any], select: str | None) -> None:
         # Unlike _on_startup, the user's current model and compare ticks stay as they are unless told otherwise.
         before = self.current_model()
         self.cards = list(cards)
         self.model_combo.blockSignals(True)
-        self.model_combo.clear()
-        for c in self.cards:
-            self.model_combo.addItem(c.name, c.name)
-            self.model_combo.setItemData(self.model_combo.count() - 1, self._card_tooltip(c),
-                                         Qt.ItemDataRole.ToolTipRole)
+        self._fill_model_combo()
         index = self.model_combo.findData(select or before)
         self.model_combo.setCurrentIndex(index if index >= 0 else 0)
         self.model_combo.blockSignals(False)

@@ -131,3 +131,15 @@ def test_train_refuses_escaping_name_before_training(tmp_path, capsys):
     rc = main(["train", "--data", str(tmp_path), "--name", "../../etc/x", "--minutes", "1"])
     assert rc == 2
     assert "invalid model name" in capsys.readouterr().err
+
+
+def test_card_label_says_default_fast_experimental_and_yours(tmp_path):
+    bundled = {c.name: c for c in list_models() if c.bundled}
+    default = next(c for c in bundled.values() if c.default)
+    assert default.label() == f"{default.name} (default)"
+    if "effnet-lite0-unet" in bundled:
+        assert bundled["effnet-lite0-unet"].label() == "effnet-lite0-unet (fast)"
+    if "attention-unet" in bundled:
+        assert "experimental" in bundled["attention-unet"].label()
+    mine = ModelCard(name="mine", arch="unet", path=tmp_path / "mine.json")
+    assert mine.label() == "mine (yours)"

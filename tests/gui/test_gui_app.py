@@ -41,14 +41,14 @@ def test_settings_persist(qtbot, only_tiny_models, gray_png):
     w1.set_theme("dark")
     w1.set_view_mode("side")
     w1.close()
-    assert S.get_str(S.MODEL) == w1.model_combo.itemText(1)
+    assert S.get_str(S.MODEL) == w1.model_combo.itemData(1)
     assert S.get_str(S.THEME) == "dark"
     assert S.settings().value(S.GEOMETRY) is not None
 
     w2 = MainWindow()
     qtbot.addWidget(w2)
     qtbot.waitUntil(lambda: w2.model_combo.count() >= 2, timeout=20_000)
-    assert w2.current_model() == w1.model_combo.itemText(1)
+    assert w2.current_model() == w1.model_combo.itemData(1)
     assert w2.viewer.mode() == "side"
     assert w2.theme_actions["dark"].isChecked()
     w2.set_theme("system")

@@ -62,3 +62,25 @@ def test_compare_allows_at_most_four_and_at_least_two(qtbot, window, gray_png):
     assert "two" in window.compare.empty.text()
     window.act_compare.trigger()
     assert window.tabs.currentWidget() is window.viewer
+
+
+
+
+def test_compare_starts_with_the_model_in_use(qtbot, only_tiny_models, monkeypatch):
+    """First run with the second model chosen: Compare is asked to tick it first (it ticked the first two)."""
+    from restorer.gui import compare
+    from restorer.gui import settings as S
+    from restorer.gui.main_window import MainWindow
+
+    asked = []
+    real = compare.CompareView.set_models
+    monkeypatch.setattr(compare.CompareView, "set_models",
+                        lambda self, cards, checked=None: (asked.append(checked), real(self, cards, checked))[1])
+    S.put(S.MODEL, "tiny-test-2")
+    w = MainWindow()
+    qtbot.addWidget(w)
+    qtbot.waitUntil(lambda: w.model_combo.count() >= 2, timeout=20_000)
+    assert w.current_model() == "tiny-test-2"
+    assert asked[-1] == ["tiny-test-2", "tiny-test"]
+    assert "tiny-test-2" in w.compare.checked_models()
+    w.close()
