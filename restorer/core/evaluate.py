@@ -346,7 +346,10 @@ def evaluate(
     out_dir.mkdir(parents=True, exist_ok=True)
     write_bytes(out_dir / "report.json", (json.dumps(report, indent=1) + "\n").encode("utf-8"))
     write_bytes(out_dir / "report.md", render_markdown(report).encode("utf-8"))
-    if images:
+    if images and not _have_matplotlib():
+        print("note: the figures need matplotlib (pip install 'restorer[eval]'); report.json and report.md "
+              "are written", file=sys.stderr)
+    elif images:
         _plot_histograms(out_dir / "histograms.png", rows, gt_a, gt_b)
         _plot_hints(out_dir / "hints.png", report)
         _plot_examples(out_dir / "examples.png", examples, [GRAY, *[n for n, _, _ in models]], images, ex_hints)
@@ -561,6 +564,12 @@ def render_markdown(report: dict[str, Any]) -> str:
 
 
 # ---------------------------------------------------------------------------------------------- plots
+def _have_matplotlib() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("matplotlib") is not None
+
+
 def _new_figure(w: float, h: float):
     # Figure + Agg canvas directly, not pyplot: no global backend switch, so this is safe inside the Qt GUI too.
     from matplotlib.backends.backend_agg import FigureCanvasAgg

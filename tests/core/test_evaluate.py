@@ -158,3 +158,14 @@ def test_eval_models_at_a_colour_strength_and_by_card_path(photo_dir: Path, tmp_
     for bad in ("tiny-test@250", "tiny-test@lots"):
         with pytest.raises(ValueError, match="percentage from 0 to 200"):
             evaluate(photo_dir, [bad], [0], out_dir=tmp_path / "x", **kw)
+
+
+def test_eval_without_matplotlib_writes_the_report_and_says_why_no_figures(photo_dir: Path, tmp_path: Path,
+                                                                           monkeypatch, capsys) -> None:
+    from restorer.core import evaluate as ev
+
+    monkeypatch.setattr(ev, "_have_matplotlib", lambda: False)
+    report = evaluate(photo_dir, [], [0], out_dir=tmp_path / "r", device="cpu", limit=2, size=48, use_lpips=False)
+    assert report["settings"]["n_images"] == 2
+    assert sorted(p.name for p in (tmp_path / "r").iterdir()) == ["report.json", "report.md"]
+    assert "restorer[eval]" in capsys.readouterr().err
