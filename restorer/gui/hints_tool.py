@@ -87,8 +87,8 @@ class HintList(QObject):
 # -- undo commands ---------------------------------------------------------------------------------------------
 
 class AddHint(QUndoCommand):
-    def __init__(self, hints: HintList, spec: HintSpec) -> None:
-        super().__init__("Add hint")
+    def __init__(self, hints: HintList, spec: HintSpec, text: str = "Add hint") -> None:
+        super().__init__(text)
         self.hints, self.spec, self.index = hints, spec, len(hints)
 
     def redo(self) -> None:
@@ -99,8 +99,8 @@ class AddHint(QUndoCommand):
 
 
 class RemoveHint(QUndoCommand):
-    def __init__(self, hints: HintList, index: int) -> None:
-        super().__init__("Remove hint")
+    def __init__(self, hints: HintList, index: int, text: str = "Remove hint") -> None:
+        super().__init__(text)
         self.hints, self.index, self.spec = hints, index, hints[index]
 
     def redo(self) -> None:

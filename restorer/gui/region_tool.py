@@ -349,7 +349,7 @@ class RegionController(QObject):
             colour = self.picker(self.sample(mask) or QColor(128, 128, 128), self.view.window())
             if colour is None:
                 return False  # the user cancelled the colour dialog: no region
-        self._stack.push(AddHint(self._hints, RegionSpec(mask, HintSpec.rgb_of(colour))))
+        self._stack.push(AddHint(self._hints, RegionSpec(mask, HintSpec.rgb_of(colour)), "Paint region"))
         self.set_selected(len(self._hints) - 1)
         return True
 
@@ -379,7 +379,7 @@ class RegionController(QObject):
         self._stack.beginMacro("Erase region")
         for i, spec, left in reversed(edits):  # from the end: removing one must not shift the others' indices
             if int(left.max()) < EMPTY_LEVEL:
-                self._stack.push(RemoveHint(self._hints, i))
+                self._stack.push(RemoveHint(self._hints, i, "Erase region"))
             else:
                 self._stack.push(EditHint(self._hints, i, replace(spec, mask=left), "Erase region"))
         self._stack.endMacro()
@@ -398,7 +398,7 @@ class RegionController(QObject):
     def remove(self, index: int) -> None:
         if self._stack is None or not self._is_region(index):
             return
-        self._stack.push(RemoveHint(self._hints, index))
+        self._stack.push(RemoveHint(self._hints, index, "Remove region"))
 
     # -- strokes ---------------------------------------------------------------------------------------------
     def _photo_size(self) -> tuple[float, float]:

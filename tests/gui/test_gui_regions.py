@@ -124,6 +124,7 @@ def test_undo_removes_the_region_and_reruns(qtbot, window, gray_png):
     _region_window(qtbot, window, gray_png)
     _paint(qtbot, window, [(20, 30), (60, 30)])
     assert len(_regions(window)) == 1
+    assert window.doc.undo.undoText() == "Paint region"  # was "Add hint"
     with qtbot.waitSignal(window.previewReady, timeout=30_000) as blocker:
         window.act_undo.trigger()  # Ctrl+Z
     assert window.doc.hints.specs() == [] and blocker.args[0].hints_key == ()
