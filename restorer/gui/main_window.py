@@ -597,6 +597,7 @@ class MainWindow(QMainWindow):
         self.viewer.set_photo(None)
         self.viewer.primary.set_placeholder(f"Opening {doc.path.name}…")
         self.compare.set_photo(None)
+        self.hist_dock.schedule()  # the last photo's histograms must not stay beside an unreadable one
         w = Worker(jobs.read_for_display, doc.path, name="read photo")
         w.returned.connect(lambda res, doc=doc: self._on_photo_read(doc, res))
         w.errored.connect(lambda e, doc=doc: self._on_photo_failed(doc, e))

@@ -99,3 +99,14 @@ def test_ab_plots_zoom_to_where_the_colours_are(qtbot):
     assert plot.visible_range() == (-110.0, 110.0)
     plot.resize(300, 120)
     plot.grab()  # paints without error
+
+
+def test_unreadable_photo_clears_the_previous_histograms(qtbot, window, gray_png, tmp_path):
+    open_and_wait(qtbot, window, gray_png)
+    _wait_histograms(qtbot, window, 2)
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"\xff\xd8\xff\xe0 truncated")
+    window.open_paths([broken])
+    qtbot.waitUntil(lambda: window.strip.count() == 2, timeout=20_000)
+    window.strip.select_path(broken)
+    qtbot.waitUntil(lambda: window.histograms.data is None, timeout=10_000)
