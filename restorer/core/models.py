@@ -11,6 +11,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -262,22 +263,37 @@ def trainable_state(net, card: ModelCard) -> dict[str, Any]:
     return out
 
 
-_NAME_PUNCTUATION = frozenset("-_.+@ ")
+MAX_NAME = 64
+# "default" is what `--model default` means; the others are device names Windows will not use as file names.
+_RESERVED = {"default", "con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)),
+             *(f"lpt{i}" for i in range(1, 10))}
+
+
+def model_name_problem(name: str) -> str | None:
+    """Why ``name`` cannot name a model, as a sentence for people, or None.
+
+    Names become ``<name>.json`` / ``<name>.safetensors`` on any OS: no separators or ``..`` (a name must not
+    write outside the models folder), no leading dot, no trailing dot or space, no reserved device names, and
+    no ``@`` (``restorer eval`` reads ``NAME@PCT`` as a model at a colour strength).
+    """
+    if not name.strip():
+        return "Give the model a name."
+    if name != name.strip():
+        return "The name cannot start or end with a space."
+    if len(name) > MAX_NAME:
+        return f"The name is too long ({MAX_NAME} characters at most)."
+    if not re.fullmatch(r"[^\W_][\w .+-]*", name) or name.endswith("."):
+        return "Use letters, digits, spaces and - _ . + only, starting with a letter or digit."
+    if name.split(".")[0].strip().lower() in _RESERVED:
+        return f"{name!r} is a reserved name; choose another."
+    return None
 
 
 def check_model_name(name: str) -> str:
-    """``name`` if it can name files in a models folder, else ModelError with a one-line reason.
-
-    Names become ``<name>.json`` / ``<name>.safetensors``: a separator or ``..`` would write outside the folder.
-    """
-    if not name or not name.strip():
-        raise ModelError("a model name cannot be empty")
-    if name != name.strip() or name.startswith(".") or len(name) > 80:
-        raise ModelError(f"invalid model name {name!r}: no leading dot or spaces, at most 80 characters")
-    bad = sorted({c for c in name if not (c.isalnum() or c in _NAME_PUNCTUATION)})
-    if bad:
-        raise ModelError(f"invalid model name {name!r}: use letters, digits, '-', '_', '.', '+', '@' or spaces "
-                         f"(not {''.join(bad)!r})")
+    """``name`` if it can name files in a models folder, else ModelError with a one-line reason."""
+    problem = model_name_problem(name)
+    if problem:
+        raise ModelError(f"invalid model name {name!r}: {problem}")
     return name
 
 

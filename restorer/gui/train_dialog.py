@@ -45,6 +45,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from restorer.core.models import MAX_NAME
 from restorer.gui import jobs
 from restorer.gui import settings as S
 from restorer.gui.workers import JobControl, Worker, pool
@@ -56,7 +57,6 @@ POLL_MS = 500
 #: reading a big folder of photos has nothing to save yet, so ending it then loses nothing.
 STOP_GRACE_MS = 60_000
 ERROR_LINES = 15
-MAX_NAME = 64
 
 LAST_TRAIN_DIR = "paths/last_train_data"
 TRAIN_MINUTES = "train/minutes"
@@ -100,22 +100,15 @@ def trainer_command(args: Sequence[str]) -> tuple[str, list[str]]:
     return sys.executable, ["-m", "restorer", *args]
 
 
-_RESERVED = {"default", "con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)),
-             *(f"lpt{i}" for i in range(1, 10))}
-
-
 def name_problem(name: str, taken: Iterable[str]) -> str | None:
     """Why ``name`` cannot name a new model, or None. It becomes two file names, on any OS, and must not hide
     an existing model (case-insensitively: Windows and macOS folders would merge them)."""
+    from restorer.core.models import model_name_problem
+
     name = name.strip()
-    if not name:
-        return "Give the new model a name."
-    if len(name) > MAX_NAME:
-        return f"The name is too long ({MAX_NAME} characters at most)."
-    if not re.fullmatch(r"\w[\w .+-]*", name) or name.endswith("."):
-        return "Use letters, digits, spaces and - _ . + only."
-    if name.split(".")[0].strip().lower() in _RESERVED:
-        return f"{name!r} is a reserved name; choose another."
+    problem = model_name_problem(name)
+    if problem:
+        return problem
     if name.lower() in {t.lower() for t in taken}:
         return f"A model named {name!r} already exists; choose another name."
     return None
