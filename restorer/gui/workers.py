@@ -80,6 +80,13 @@ class JobControl:
                 self._signals.progress.emit(fraction)
 
 
+def _is_user_error(exc: BaseException) -> bool:
+    from restorer.core.imageio import ImageError
+    from restorer.core.models import ModelError
+
+    return isinstance(exc, (ImageError, ModelError))
+
+
 class WorkerSignals(QObject):
     """Signals of one worker. A separate QObject because QRunnable is not one (and must not own a thread)."""
 
@@ -167,7 +174,9 @@ class Worker(QRunnable):
                 self.was_cancelled = True
                 sig.cancelled.emit()
             else:
-                log.warning("worker %s failed: %s", self.name, exc, exc_info=True)
+                # A user-facing problem (an unreadable photo, a missing model) is one line in the log; only the
+                # unexpected ones carry a traceback, so a folder of broken scans does not flood stderr.
+                log.warning("worker %s failed: %s", self.name, exc, exc_info=not _is_user_error(exc))
                 self.error = exc
                 sig.errored.emit(exc)
         finally:

@@ -120,3 +120,26 @@ def test_partial_ok_keeps_the_result_of_a_cancelled_job(qtbot):
         w.cancel()
     assert 0 < len(blocker.args[0]) < 100
     qtbot.waitUntil(lambda: w.done, timeout=5000)
+
+
+def test_user_errors_are_logged_in_one_line_unexpected_ones_with_traceback(qtbot, caplog):
+    import logging
+
+    from restorer.core.imageio import ImageError
+    from restorer.gui.workers import Worker
+
+    def unreadable(ctl):
+        raise ImageError("broken.jpg: not a JPEG file (truncated)")
+
+    def bug(ctl):
+        raise KeyError("oops")
+
+    caplog.set_level(logging.WARNING, logger="restorer.gui.workers")
+    for fn in (unreadable, bug):
+        w = Worker(fn, name=fn.__name__)
+        with qtbot.waitSignal(w.finished, timeout=10_000):
+            w.start()
+    by_name = {r.getMessage().split()[1]: r for r in caplog.records}
+    assert not by_name["unreadable"].exc_info  # one line, no traceback
+    assert "broken.jpg" in by_name["unreadable"].getMessage()
+    assert by_name["bug"].exc_info and by_name["bug"].exc_info[0] is KeyError
