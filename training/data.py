@@ -99,7 +99,10 @@ SCENE_FLOOR = 0.30
 SOURCE_CAP = 0.20
 
 
-def in_selection_split(path: Path, modulus: int = 27) -> bool:
+SELECTION_MODULUS = 27
+
+
+def in_selection_split(path: Path, modulus: int = SELECTION_MODULUS) -> bool:
     """True for the fixed ~1/27 of photos (about 300 of shared/data/train) kept for choosing checkpoints.
 
     A hash of the file name alone, so the split does not move when photos are added or folders renamed.
@@ -122,7 +125,7 @@ def source_shares(paths: list[Path], cap: float = SOURCE_CAP, scene_floor: float
         total = sum(share.values())
         share = {k: v / total for k, v in share.items()}
         scene = sum(v for k, v in share.items() if k in scene_sources)
-        if 0 < scene < scene_floor and scene < 1:
+        if 0 < scene < scene_floor:
             up, down = scene_floor / scene, (1 - scene_floor) / (1 - scene)
             share = {k: v * (up if k in scene_sources else down) for k, v in share.items()}
         over = {k for k, v in share.items() if v > cap}
@@ -136,9 +139,10 @@ def source_shares(paths: list[Path], cap: float = SOURCE_CAP, scene_floor: float
     return {k: v / total for k, v in sorted(share.items())}
 
 
-def balance_weights(paths: list[Path], **kw) -> np.ndarray:
-    """Per-photo sampling weights giving each source its ``source_shares`` share, spread evenly within it."""
-    shares = source_shares(paths, **kw)
+def balance_weights(paths: list[Path], shares: dict[str, float] | None = None, **kw) -> np.ndarray:
+    """Per-photo sampling weights giving each source its share (``source_shares(paths, **kw)`` unless given),
+    spread evenly within it."""
+    shares = shares if shares is not None else source_shares(paths, **kw)
     counts = Counter(source_of(p) for p in paths)
     w = np.array([shares[source_of(p)] / counts[source_of(p)] for p in paths])
     return w / w.sum()

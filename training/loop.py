@@ -24,6 +24,7 @@ from restorer import __version__
 from restorer.core.atomic import atomic_path, write_text
 from restorer.core.color import lab_to_rgb_t, rgb_to_lab_t
 from training.data import (
+    SELECTION_MODULUS,
     CropDataset,
     balance_weights,
     center_crop_batch,
@@ -301,9 +302,10 @@ class Trainer:
             # ~1000 photos pin the ab prior down; the whole set would only cost start-up time.
             self.rebalance = ColourRebalance(images[:: max(1, len(images) // 1000)], lam=cfg.rebalance,
                                              power=cfg.rebalance_power)
-        self.source_shares = {k: round(v, 4) for k, v in source_shares(paths).items()}
-        self.log("crops per source: " + ", ".join(f"{k} {v:.0%}" for k, v in self.source_shares.items()))
-        ds = CropDataset(images, cfg.size, balance_weights(paths), seed=cfg.seed + 7919 * (self.step + 1))
+        shares = source_shares(paths)
+        self.source_shares = {k: round(v, 4) for k, v in shares.items()}
+        self.log("crops per source: " + ", ".join(f"{k} {v:.0%}" for k, v in shares.items()))
+        ds = CropDataset(images, cfg.size, balance_weights(paths, shares), seed=cfg.seed + 7919 * (self.step + 1))
         self.loader = DataLoader(ds, batch_size=cfg.batch, num_workers=cfg.workers, shuffle=False,
                                  drop_last=True, persistent_workers=cfg.workers > 0)
 
@@ -336,10 +338,15 @@ class Trainer:
         _atomic_torch_save(state, self.ckpt_path)
         # What the run has done over all its sessions, readable without torch (a run resumed across days).
         progress = {"steps": self.step, "images_seen": self.images_seen, "minutes": round(self.elapsed / 60, 2),
-                    "images_per_second": round(self.images_seen / max(self.elapsed, 1e-6), 2),
+                    "images_per_second": self.images_per_second,
                     "budget_minutes": self.cfg.minutes, "saved": time.strftime("%Y-%m-%dT%H:%M:%S"),
                     "base_images_seen": self._base_images_seen()}
         write_text(self.run_dir / "progress.json", json.dumps(progress, indent=1))
+
+    @property
+    def images_per_second(self) -> float:
+        """Training throughput over all sessions of the run."""
+        return round(self.images_seen / max(self.elapsed, 1e-6), 2)
 
     def _base_images_seen(self) -> int:
         """Crops the base model (and its bases) saw before this run."""
@@ -579,10 +586,10 @@ class Trainer:
             description=cfg.description or f"{cfg.arch} trained by `restorer train` on {Path(cfg.data).name}",
             training={
                 "data": str(cfg.data), "images": n_train,
-                "val": ("selection split of data (sha1(file name) % 27 == 0, never trained on)"
+                "val": (f"selection split of data (sha1(file name) % {SELECTION_MODULUS} == 0, never trained on)"
                         if cfg.selection_split else str(cfg.val) if cfg.val else "5% of data"),
                 "source_shares": getattr(self, "source_shares", None),
-                "images_per_second": round(self.images_seen / max(self.elapsed, 1e-6), 2),
+                "images_per_second": self.images_per_second,
                 "minutes": round(self.elapsed / 60, 1), "steps": self.step, "images_seen": self.images_seen,
                 "crop": cfg.size, "batch": cfg.batch, "lr": cfg.lr, "ema_decay": cfg.ema_decay,
                 "freeze_encoder": cfg.freeze_encoder,

@@ -453,9 +453,9 @@ def save_all(ctl: JobControl, cache: ModelCache, items: Sequence[tuple[Path, Seq
     if not items:
         return report
     model, _ = cache.get(model_name)
-    paths = [Path(p) for p, _ in items]
+    specs = {Path(p): s for p, s in items}
+    paths = list(specs)
     root = Path(os.path.commonpath([str(p.parent) for p in paths]))
-    specs = {p: s for p, s in zip(paths, (s for _, s in items))}
 
     def progress(done: float, total: int, _current: Any) -> None:
         ctl.progress(done / max(total, 1))
