@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from restorer.core.paths import backbones_dir
+from restorer.paths import backbones_dir
 
 VGG16_FILE = "vgg16_features.safetensors"
 LPIPS_VGG_LIN_FILE = "lpips_vgg_lin.safetensors"

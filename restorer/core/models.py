@@ -19,7 +19,7 @@ from typing import Any
 
 from restorer import __version__
 from restorer.core.atomic import atomic_path, write_text
-from restorer.core.paths import backbones_dir, bundled_models_dir, user_models_dir
+from restorer.paths import backbones_dir, bundled_models_dir, user_models_dir
 
 
 class ModelError(Exception):

@@ -980,7 +980,7 @@ def _counted(counts: tuple[int, int]) -> list[str]:
 
 def app_icon() -> QIcon:
     """The window/taskbar icon: the SVG, plus a 256 px PNG for builds without Qt's SVG plugin."""
-    from restorer.core.paths import resources_dir
+    from restorer.paths import resources_dir
 
     icon = QIcon()
     folder = resources_dir() / "icons"

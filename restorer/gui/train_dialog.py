@@ -68,7 +68,7 @@ _STAGES = {"rec": "Stage 1 of 2: learning the colours", "adv": "Stage 2 of 2: ma
 
 def runs_dir() -> Path:
     """Training run folders, beside the user model folder: a desktop app's current directory is anywhere."""
-    from restorer.core.paths import user_models_dir
+    from restorer.paths import user_models_dir
 
     return user_models_dir().parent / "runs"
 
@@ -256,7 +256,7 @@ class TrainRun(QObject):
 
     def __init__(self, request: TrainRequest, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        from restorer.core.paths import user_models_dir
+        from restorer.paths import user_models_dir
 
         self.request = request
         self.status = TrainStatus()
@@ -622,7 +622,7 @@ class TrainDialog(QDialog):
 
     def set_models(self, cards: Sequence[Any]) -> None:
         """The models to start from (the default model first chosen) and the names already taken."""
-        from restorer.core.paths import user_models_dir
+        from restorer.paths import user_models_dir
 
         self.base_combo.clear()
         for c in cards:
@@ -711,7 +711,7 @@ class TrainDialog(QDialog):
 
     def request(self) -> TrainRequest:
         """The run the form describes (its run folder is picked now)."""
-        from restorer.core.paths import user_models_dir
+        from restorer.paths import user_models_dir
 
         name, minutes = self.name_edit.text().strip(), float(self.minutes_spin.value())
         val = self.val_edit.text().strip()

@@ -36,7 +36,7 @@ def load_backbone_state(file_name: str) -> dict[str, torch.Tensor]:
     """Trunk weights from resources/backbones as float32 (safetensors: no code is executed)."""
     from safetensors.torch import load_file
 
-    from restorer.core.paths import backbones_dir
+    from restorer.paths import backbones_dir
 
     path = Path(backbones_dir()) / file_name
     if not path.exists():
