@@ -22,7 +22,8 @@ from torch.utils.data import DataLoader
 
 from restorer import __version__
 from restorer.core.atomic import atomic_path, write_text
-from restorer.core.color import lab_to_rgb_t, rgb_to_lab_t
+from restorer.lab import AB_NORM, L_CENT, L_NORM, lab_to_rgb_t, rgb_to_lab_t
+from training import protocol
 from training.data import (
     SELECTION_MODULUS,
     CropDataset,
@@ -43,19 +44,6 @@ from training.losses import (
     soft_bin_ce,
     weighted_l1,
 )
-
-#: Creating this file in the run folder asks a running trainer to stop after its current step, save and export
-#: what it has. A file rather than a signal: the GUI runs the trainer as a child process and Windows has no
-#: SIGTERM that Python could catch to finish the work.
-STOP_FILE = "STOP"
-
-DEFAULT_ARCH_KWARGS: dict[str, dict[str, Any]] = {
-    "effnet_unet": {},
-    "vgg16_unet": {},
-    "unet": {"base": 32, "depth": 4},
-    "resunet": {"base": 32, "depth": 4},
-    "attention_unet": {"base": 24, "depth": 4},
-}
 
 
 @dataclass
@@ -316,7 +304,7 @@ class Trainer:
 
     @property
     def stop_path(self) -> Path:
-        return self.run_dir / STOP_FILE
+        return self.run_dir / protocol.STOP_FILE
 
     def stop_requested(self) -> bool:
         """True once (the stop file is consumed, so a later ``--resume`` of this run is not stopped at once)."""
@@ -341,7 +329,7 @@ class Trainer:
                     "images_per_second": self.images_per_second,
                     "budget_minutes": self.cfg.minutes, "saved": time.strftime("%Y-%m-%dT%H:%M:%S"),
                     "base_images_seen": self._base_images_seen()}
-        write_text(self.run_dir / "progress.json", json.dumps(progress, indent=1))
+        write_text(self.run_dir / protocol.PROGRESS_JSON, protocol.progress_record(progress))
 
     @property
     def images_per_second(self) -> float:
@@ -485,13 +473,15 @@ class Trainer:
         self.load_data()
         budget = cfg.minutes * 60.0
         gan_start = self._gan_start_s
-        log_path = self.run_dir / "log.csv"
+        log_path = self.run_dir / protocol.LOG_CSV
         new_log = not log_path.exists() or not cfg.resume
         logf = open(log_path, "w" if new_log else "a", newline="")
-        writer = csv.writer(logf)
+        writer = csv.DictWriter(logf, fieldnames=protocol.LOG_FIELDS)
         if new_log:
-            writer.writerow(["step", "minutes", "stage", "loss", "l1", "perc", "adv", "d", "img_per_s",
-                             "val_psnr", "val_colourfulness_ratio", "val_js_a", "val_js_b"])
+            writer.writeheader()
+        writer.writerow(protocol.log_row(self.step, self.elapsed / 60, protocol.STAGE_BASELINE,
+                                         val_psnr=f"{self.gray_psnr:.3f}"))
+        logf.flush()
         last_ckpt = last_val = time.time()
         window_t, window_n = time.time(), 0
         avg: dict[str, float] = {}
@@ -526,9 +516,9 @@ class Trainer:
                     window_t, window_n = time.time(), 0
                     bar.set_postfix(stage="adv" if adversarial else "rec", l1=f"{avg['l1']:.4f}",
                                     ips=f"{ips:.1f}")
-                    writer.writerow([self.step, f"{self.elapsed / 60:.2f}", "adv" if adversarial else "rec",
-                                     *(f"{avg.get(k, float('nan')):.5f}" for k in ("loss", "l1", "perc", "adv", "d")),
-                                     f"{ips:.2f}", "", "", "", ""])
+                    writer.writerow(protocol.log_row(
+                        self.step, self.elapsed / 60, protocol.STAGE_ADV if adversarial else protocol.STAGE_REC,
+                        **{k: f"{avg.get(k, float('nan')):.5f}" for k in protocol.LOSS_FIELDS}, img_per_s=f"{ips:.2f}"))
                     logf.flush()
                 now = time.time()
                 if now - last_val > cfg.val_every_min * 60 or self.elapsed >= budget:
@@ -562,11 +552,12 @@ class Trainer:
         metrics, pred = validate(self.eval_net, self.val_rgb, self.device)
         metrics["gray_psnr"] = self.gray_psnr
         self.history.append({"step": self.step, "minutes": self.elapsed / 60, **metrics})
-        writer.writerow([self.step, f"{self.elapsed / 60:.2f}", "val", "", "", "", "", "", "",
-                         f"{metrics['psnr']:.3f}", f"{metrics['colourfulness_ratio']:.3f}",
-                         f"{metrics['js_a']:.4f}", f"{metrics['js_b']:.4f}"])
+        writer.writerow(protocol.log_row(
+            self.step, self.elapsed / 60, protocol.STAGE_VAL, val_psnr=f"{metrics['psnr']:.3f}",
+            val_colourfulness_ratio=f"{metrics['colourfulness_ratio']:.3f}", val_js_a=f"{metrics['js_a']:.4f}",
+            val_js_b=f"{metrics['js_b']:.4f}"))
         logf.flush()
-        save_grid(self.run_dir / f"val_{self.step:07d}.png", self.val_rgb, pred)
+        save_grid(self.run_dir / protocol.grid_name(self.step), self.val_rgb, pred)
         self._keep_if_best(metrics)
         self.log(f"val @ step {self.step} ({self.elapsed / 60:.1f} min): PSNR {metrics['psnr']:.2f} dB "
                  f"(gray {self.gray_psnr:.2f}), colourfulness x{metrics['colourfulness_ratio']:.2f}, "
@@ -575,7 +566,7 @@ class Trainer:
 
     def export(self, metrics: dict[str, float]) -> Path:
         from restorer.core.models import ModelCard, backbone_entry, save_model
-        from restorer.core.paths import user_models_dir
+        from restorer.paths import user_models_dir
 
         cfg = self.cfg
         net = self.eval_net.eval()

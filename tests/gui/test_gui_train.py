@@ -60,16 +60,35 @@ def _fill(dlg, data, name, base="tiny-test", minutes=45, val=""):
     dlg.minutes_spin.setValue(minutes)
 
 
-def test_stop_file_name_matches_the_trainer():
-    from restorer.gui.train_dialog import STOP_FILE
-    from training.loop import STOP_FILE as TRAINER_STOP_FILE
+def test_the_log_is_read_by_column_name(tmp_path):
+    """The dialog's status comes from log.csv by header name (training.protocol), baseline row included."""
+    from restorer.gui.train_process import TrainStatus
+    from training import protocol
 
-    assert STOP_FILE == TRAINER_STOP_FILE
+    log = tmp_path / protocol.LOG_CSV
+    fields = list(reversed(protocol.LOG_FIELDS))  # any column order: nothing is read by position
+    rows = [protocol.log_row(0, 0, protocol.STAGE_BASELINE, val_psnr="21.500"),
+            protocol.log_row(20, 1.5, protocol.STAGE_REC, img_per_s="7.25"),
+            protocol.log_row(20, 1.6, protocol.STAGE_VAL, val_psnr="23.125", val_colourfulness_ratio="0.610")]
+    import csv
+
+    with open(log, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=fields)
+        w.writeheader()
+        w.writerows(rows)
+    tail, st = protocol.LogTail(log), TrainStatus()
+    for row in tail.read():
+        st.update(row)
+    assert (st.gray_psnr, st.stage, st.step, st.img_per_s) == (21.5, "rec", 20, 7.25)
+    assert (st.val_psnr, st.val_colourfulness, st.val_minutes, st.minutes) == (23.125, 0.61, 1.6, 1.6)
+    with open(log, "a", newline="") as f:
+        f.write("40,")  # half a row: it waits for the rest
+    assert tail.read() == []
 
 
 def test_command_line_from_the_fields(qtbot, dialogs, only_tiny_models, colour_folder, tmp_path, monkeypatch):
     from restorer.cli import build_parser
-    from restorer.gui.train_dialog import runs_dir, trainer_command
+    from restorer.gui.train_process import runs_dir, trainer_command
     from training.cli import config_from_args
 
     dlg = _dialog(qtbot, dialogs)
@@ -227,7 +246,7 @@ def test_missing_folder_is_refused_before_starting(qtbot, dialogs, only_tiny_mod
 
 
 def test_a_trainer_that_ignores_the_stop_is_ended(qtbot, dialogs, only_tiny_models, colour_folder, monkeypatch):
-    import restorer.gui.train_dialog as td
+    import restorer.gui.train_process as td
 
     # A stand-in that never looks at the stop file (as a trainer still reading a huge folder would not).
     monkeypatch.setattr(td, "trainer_command", lambda args: (sys.executable, ["-c", "import time; time.sleep(60)"]))
@@ -245,7 +264,7 @@ def test_a_trainer_that_ignores_the_stop_is_ended(qtbot, dialogs, only_tiny_mode
 
 def test_a_trainer_that_cannot_start_says_so(qtbot, dialogs, only_tiny_models, colour_folder, tmp_path,
                                             monkeypatch):
-    import restorer.gui.train_dialog as td
+    import restorer.gui.train_process as td
 
     monkeypatch.setattr(td, "trainer_command", lambda args: (str(tmp_path / "no-such-program"), list(args)))
     dlg = _dialog(qtbot, dialogs)

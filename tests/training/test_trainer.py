@@ -6,6 +6,7 @@ import pytest
 import torch
 from PIL import Image
 
+from training import protocol
 from training.data import augment, load_folder
 from training.hints import simulate_hints
 from training.loop import TrainConfig, Trainer
@@ -193,8 +194,9 @@ def test_stop_file_checkpoints_and_exports_what_was_trained(colour_folder, tmp_p
     assert torch.load(t.ckpt_path, weights_only=True)["step"] == 1
     card = json.loads((tmp_path / "models" / "tiny-trained.json").read_text())
     assert card["training"]["steps"] == 1 and "psnr" in card["metrics"]
-    rows = (t.run_dir / "log.csv").read_text().splitlines()
-    assert rows[-1].split(",")[2] == "val"  # validated after the stop, so the card's numbers are current
+    rows = protocol.read_log(t.run_dir / protocol.LOG_CSV)
+    assert rows[-1]["stage"] == protocol.STAGE_VAL  # validated after the stop, so the card's numbers are current
+    assert rows[0]["stage"] == protocol.STAGE_BASELINE and float(rows[0]["val_psnr"]) == round(t.gray_psnr, 3)
 
 
 def test_stop_before_the_first_step_exports_nothing(colour_folder, tmp_path):
