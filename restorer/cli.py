@@ -1,4 +1,4 @@
-"""`restorer` command line: colorize | gui | train | eval | models | bench.
+"""`restorer` command line: colorize | gui | train | eval | models | bench | report.
 
 Each subcommand's options are declared here; the work is done by library functions so that the GUI,
 the trainer and the tests call the same code. Exit codes: 0 done, 1 some work failed, 2 usage error.
@@ -26,6 +26,9 @@ def _add_colorize(sub) -> None:
                    help="colour strength in percent of what the model predicts (0-200, default 100)")
     p.add_argument("--max-pixels", type=int, default=250_000_000,
                    help="refuse images larger than this many pixels (default 250 MP)")
+    p.add_argument("--shard", default=None, metavar="I/N",
+                   help="do only shard I of N (0 <= I < N) of the photos, for N independent processes on a "
+                        "cluster; 'auto' reads a Slurm job array or Kubernetes indexed Job (docs/cluster.md)")
 
 
 def _add_gui(sub) -> None:
@@ -100,11 +103,21 @@ def _add_bench(sub) -> None:
     p.add_argument("--json", dest="json_out", default=None, help="write the results to this JSON file")
 
 
+def _add_report(sub) -> None:
+    p = sub.add_parser("report", help="batch reports: merge the shards' reports of a cluster run")
+    rsub = p.add_subparsers(dest="report_command", metavar="ACTION", required=True)
+    m = rsub.add_parser("merge", help="join report-I-of-N.json of OUTDIR into report.json/.csv, list what is "
+                                      "missing or failed")
+    m.add_argument("out", metavar="OUTDIR")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="restorer", description="Bring colour back to old photographs.")
     parser.add_argument("--version", action="version", version=f"restorer {__version__}")
+    parser.add_argument("--selftest", action="store_true", help="check this installation (models, sample, window, "
+                        "trainer), one line per check, and exit 0 if all pass")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for add in (_add_colorize, _add_gui, _add_train, _add_eval, _add_models, _add_bench):
+    for add in (_add_colorize, _add_gui, _add_train, _add_eval, _add_models, _add_bench, _add_report):
         add(sub)
     return parser
 
@@ -112,7 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _dispatch(args: argparse.Namespace) -> int:
     # Imported per command so `restorer models` does not pay for Qt and `restorer gui` not for the trainer.
     if args.command == "colorize":
-        from restorer.core.batch import run_cli
+        from restorer.core.batch_cli import run_cli
     elif args.command == "gui":
         from restorer.gui.app import run_cli
     elif args.command == "train":
@@ -123,6 +136,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         from restorer.core.models import run_cli
     elif args.command == "bench":
         from restorer.core.bench import run_cli
+    elif args.command == "report":
+        from restorer.core.batch_cli import run_report_cli as run_cli
     else:  # pragma: no cover - argparse guarantees a known command
         raise AssertionError(args.command)
     return run_cli(args)
@@ -131,6 +146,10 @@ def _dispatch(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.selftest:
+        from restorer.selftest import run
+
+        return run()
     if args.command is None:
         parser.print_help()
         return 2

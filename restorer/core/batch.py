@@ -1,89 +1,64 @@
-"""Batch colourisation: find photos, plan output names, colourise file by file, report; ``restorer colorize``.
+"""Batch colourisation, the one loop every front end uses: find photos, plan output names, colourise, report.
 
-One bad file never stops a batch: every per-file problem becomes a line in :class:`BatchReport.failed` and
-the loop carries on. Inputs are never written to: an output that would land on an input is refused here and,
-again, by :func:`restorer.core.imageio.write_image`.
+``restorer colorize``, the app's Save all and batch queue, and ``restorer bench`` all run
+:func:`colorize_files`. One bad file never stops a batch: every per-file problem becomes a line in
+:class:`BatchReport.failed` and the loop carries on. Inputs are never written to: an output that would land on
+an input is refused here and, again, by the image writer. Every output goes through the atomic writer, so a
+killed batch leaves whole files or none, and a rerun skips what is done.
+
+While photo *i* is colourised, photo *i+1* is decoded and photo *i-1* encoded on two helper threads (Pillow,
+OpenCV and torch release the GIL), which hides most of the file work behind the network.
 """
 from __future__ import annotations
 
 import os
-import sys
-import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from restorer.core.color import MAX_STRENGTH, check_strength
-from restorer.core.imageio import (
+from restorer.core.atomic import TEMP_PREFIX
+from restorer.core.batch_report import REPORT_CSV, REPORT_FIELDS, REPORT_JSON, BatchReport, ReportWriter
+from restorer.core.color import check_strength
+from restorer.core.io import (
     DEFAULT_MAX_PIXELS,
     FORMAT_EXTENSION,
     SUPPORTED_EXTENSIONS,
-    TEMP_PREFIX,
     ImageError,
     format_for,
     is_supported,
     read_image,
     write_image,
 )
+from restorer.core.shard import shard_of
 
 ProgressFn = Callable[[float, int, "Path | None"], None]
 CancelFn = Callable[[], bool]
 FailureFn = Callable[[Path, str], None]
+RowFn = Callable[[dict[str, Any]], None]
+#: ``pause`` may be a callable (paused while it returns True) or a ``threading.Event`` (paused while set).
+PauseArg = Callable[[], bool] | threading.Event
 
+#: What to do when a planned output already exists: leave it and count the photo as skipped (the default:
+#: reruns resume), replace it, or keep it and write the new one as ``<name>-2`` (``-3``...).
+SKIP, REPLACE, KEEP_BOTH = "skip", "replace", "keep-both"
+ON_EXISTS = (SKIP, REPLACE, KEEP_BOTH)
+PAUSE_POLL_S = 0.1
+#: A temp file younger than this may be a live write of the app's single-photo Save (not under the batch
+#: lock); older ones in a folder no other batch holds are what a killed run left.
+TEMP_STALE_S = 2.0
 
-REPORT_JSON, REPORT_CSV = "report.json", "report.csv"
-REPORT_FIELDS = ("input", "output", "state", "reason", "seconds", "model", "strength")
-REPORT_EVERY_S = 1.0  # rewrite the report at most this often (and always at the end): a killed batch keeps one
-
-
-@dataclass
-class BatchReport:
-    """What a batch did. ``done``/``skipped`` hold (input, output) pairs, ``failed`` (input, one-line reason)."""
-
-    out_dir: Path
-    done: list[tuple[Path, Path]] = field(default_factory=list)
-    skipped: list[tuple[Path, Path]] = field(default_factory=list)  # the output already existed
-    failed: list[tuple[Path, str]] = field(default_factory=list)
-    cancelled: bool = False
-    interrupted: bool = False  # Ctrl-C: the CLI prints the summary so far and exits 130
-    #: One row per input handled, in order: input, output, state (done | skipped | failed), reason, seconds,
-    #: model, strength. This is what report.json / report.csv hold.
-    rows: list[dict[str, Any]] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.failed
-
-    def write(self) -> None:
-        """``report.json`` and ``report.csv`` in the output folder, each written atomically."""
-        import csv
-        import io
-        import json
-
-        from restorer.core.atomic import write_text
-
-        counts = {"done": len(self.done), "skipped": len(self.skipped), "failed": len(self.failed)}
-        write_text(self.out_dir / REPORT_JSON, json.dumps(
-            {"format": "restorer-batch-report", "version": 1, "out_dir": str(self.out_dir), "counts": counts,
-             "cancelled": self.cancelled, "interrupted": self.interrupted, "photos": self.rows},
-            indent=1, ensure_ascii=False) + "\n")
-        buf = io.StringIO()
-        w = csv.DictWriter(buf, fieldnames=REPORT_FIELDS, lineterminator="\n")
-        w.writeheader()
-        w.writerows(self.rows)
-        write_text(self.out_dir / REPORT_CSV, buf.getvalue())
-
-    def summary(self) -> str:
-        text = (f"{len(self.done)} colourised, {len(self.skipped)} skipped (exists), "
-                f"{len(self.failed)} failed -> {self.out_dir}")
-        return text + (" (cancelled)" if self.cancelled else "")
+__all__ = ["BatchReport", "KEEP_BOTH", "ON_EXISTS", "REPLACE", "REPORT_CSV", "REPORT_FIELDS", "REPORT_JSON",
+           "SKIP", "colorize_files", "drop_own_outputs", "find_images", "output_path_for", "plan_outputs",
+           "run_cli"]
 
 
 # ------------------------------------------------------------------------------------------ discovery
 def _is_hidden(name: str) -> bool:
-    # Dot-files cover editor/OS clutter (.DS_Store, ._IMG.jpg) and our own .restorer-* temp files.
+    # Dot-files cover editor/OS clutter (.DS_Store, ._IMG.jpg) and our own temp files (TEMP_PREFIX).
     return name.startswith(".") or name.startswith(TEMP_PREFIX)
 
 
@@ -175,206 +150,330 @@ def drop_own_outputs(items: Sequence[tuple[Path, Path]], out_dir: str | os.PathL
     return [(src, rel) for src, rel in items if _key(src) not in outputs]
 
 
+# ------------------------------------------------------------------------------------- stale temp files
+class _FolderLock:
+    """An advisory lock on the output folder: every batch writing there holds it shared for its whole run.
+
+    Only a batch that can take it exclusively (no other batch is running there, e.g. other shards of a
+    cluster run) removes leftover temp files, so it never deletes another process's file mid-write. Where
+    locks are unavailable (Windows, some network filesystems) no cleanup is done: the safe side.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        try:
+            import fcntl
+
+            self._fcntl: Any = fcntl
+            self._fd: int | None = os.open(folder, os.O_RDONLY)
+        except (ImportError, OSError):
+            self._fd = None
+
+    def _flock(self, op: int) -> bool:
+        if self._fd is None:
+            return False
+        try:
+            self._fcntl.flock(self._fd, op)
+            return True
+        except OSError:
+            return False
+
+    def try_exclusive(self) -> bool:
+        return self._fd is not None and self._flock(self._fcntl.LOCK_EX | self._fcntl.LOCK_NB)
+
+    def shared(self) -> None:
+        if self._fd is not None:
+            self._flock(self._fcntl.LOCK_SH)
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)  # releases the lock
+            self._fd = None
+
+
+def remove_stale_temps(folders: Iterable[Path], older_than_s: float = TEMP_STALE_S) -> int:
+    """Delete Restorer's temp files (``TEMP_PREFIX``) older than ``older_than_s`` in ``folders`` (not
+    recursive); returns how many. Call it only while no other writer can be using these folders."""
+    removed = 0
+    limit = time.time() - older_than_s
+    for folder in folders:
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for e in entries:
+            try:
+                if (e.name.startswith(TEMP_PREFIX) and e.is_file(follow_symlinks=False)
+                        and e.stat(follow_symlinks=False).st_mtime < limit):
+                    os.unlink(e.path)
+                    removed += 1
+            except OSError:  # gone already, or not ours to delete
+                continue
+    return removed
+
+
 # --------------------------------------------------------------------------------------------- running
+@dataclass
+class _Task:
+    src: Path
+    out: Path
+    state: str = "work"  # or "skipped" / "failed", decided before the loop
+    reason: str = ""
+    replace: bool = False
+
+
 def _reason(src: Path, message: str) -> str:
     """ImageError messages start with the file's name; the report keeps the path separately."""
     prefix = f"{src.name}: "
     return message[len(prefix):] if message.startswith(prefix) else message
 
 
+def _free_name(out: Path, taken: set[str]) -> Path:
+    n = 2
+    while True:
+        candidate = out.with_name(f"{out.stem}-{n}{out.suffix}")
+        if not os.path.lexists(candidate) and _name_key(candidate) not in taken:
+            return candidate
+        n += 1
+
+
+def _name_key(p: Path) -> str:
+    return os.path.normcase(str(p)).casefold()
+
+
+def _tasks(plan: list[tuple[Path, Path]], on_exists: str, shard: tuple[int, int] | None,
+           rels: dict[Path, Path]) -> list[_Task]:
+    """What to do with each photo of this batch (or of this shard), decided up front in input order."""
+    inputs = {_key(src) for src, _ in plan}
+    taken = {_name_key(out) for _, out in plan}
+    tasks = []
+    for src, out in plan:
+        if shard is not None and shard_of(rels[src], shard[1]) != shard[0]:
+            continue
+        t = _Task(src, out)
+        if src.suffix.lower() not in SUPPORTED_EXTENSIONS and src.exists() and not src.is_dir():
+            t.state, t.reason = "failed", (f"unsupported file type '{src.suffix or 'no extension'}' "
+                                           f"(supported: {', '.join(sorted(SUPPORTED_EXTENSIONS))})")
+        elif _key(out) in inputs:
+            t.state, t.reason = "failed", f"output {out} would overwrite an input photo (choose another --out or --suffix)"
+        elif os.path.lexists(out):
+            if on_exists == SKIP:
+                t.state, t.reason = "skipped", "output exists"
+            elif on_exists == KEEP_BOTH:
+                t.out = _free_name(out, taken)
+                taken.add(_name_key(t.out))
+            else:
+                t.replace = True
+        tasks.append(t)
+    return tasks
+
+
+def _paused(pause: PauseArg | None) -> bool:
+    if pause is None:
+        return False
+    return pause.is_set() if isinstance(pause, threading.Event) else bool(pause())
+
+
+def _timed(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, float]:
+    t0 = time.perf_counter()
+    value = fn(*args, **kwargs)
+    return value, time.perf_counter() - t0
+
+
+def _failure_text(e: BaseException, src: Path) -> str:
+    if isinstance(e, ImageError):
+        return _reason(src, str(e))
+    if isinstance(e, MemoryError):
+        return "not enough memory to colourise this image"
+    return " ".join(f"internal error: {type(e).__name__}: {e}".split())
+
+
+class _Run:
+    """State of one :func:`colorize_files` call between the loop's steps: rows, the write in flight."""
+
+    def __init__(self, report: BatchReport, tasks: list[_Task], model_name: str | None, strength: float,
+                 on_failure: FailureFn | None, on_result: RowFn | None) -> None:
+        self.report, self.writer = report, ReportWriter(report)
+        self.model_name, self.strength = model_name or "", strength
+        self.on_failure, self.on_result = on_failure, on_result
+        self.pending_write: tuple[_Task, float, Future] | None = None
+        if report.shard is not None:
+            report.pending = [str(t.src) for t in tasks]
+
+    def record(self, task: _Task, state: str, reason: str = "", seconds: float = 0.0) -> None:
+        self.finish_write()  # the photo before this one first: rows stay in input order
+        r = self.report
+        if state == "done":
+            r.done.append((task.src, task.out))
+        elif state == "skipped":
+            r.skipped.append((task.src, task.out))
+        else:
+            r.failed.append((task.src, reason))
+            if self.on_failure is not None:
+                self.on_failure(task.src, reason)
+        row = {"input": str(task.src), "output": str(task.out), "state": state, "reason": reason,
+               "seconds": round(seconds, 3), "model": self.model_name, "strength": self.strength}
+        r.rows.append(row)
+        r.pending_from += 1  # rows come in task order
+        if self.on_result is not None:
+            self.on_result(row)
+        self.writer.maybe_write()
+
+    def finish_write(self) -> None:
+        """Wait for the photo being encoded on the writer thread and record how it went."""
+        if self.pending_write is None:
+            return
+        task, seconds, fut = self.pending_write
+        try:
+            _, write_s = fut.result()
+        except Exception as e:  # noqa: BLE001 - one photo's write failure is that photo's row
+            self.pending_write = None
+            self.record(task, "failed", _failure_text(e, task.src), seconds)
+        else:
+            self.pending_write = None
+            self.record(task, "done", seconds=seconds + write_s)
+
+
 def colorize_files(items: Sequence[tuple[Path, Path]], out_dir: str | os.PathLike[str], model: Any, *,
-                   hints: list | None = None, overwrite: bool = False, fmt: str | None = None,
-                   quality: int = 95, suffix: str = "_colour", max_pixels: int = DEFAULT_MAX_PIXELS,
-                   progress: ProgressFn | None = None, cancel: CancelFn | None = None,
-                   on_failure: FailureFn | None = None, strength: float = 1.0,
-                   hints_for: Callable[[Path], list | None] | None = None) -> BatchReport:
+                   hints: list | None = None, overwrite: bool = False, on_exists: str | None = None,
+                   fmt: str | None = None, quality: int = 95, suffix: str = "_colour",
+                   max_pixels: int = DEFAULT_MAX_PIXELS, progress: ProgressFn | None = None,
+                   cancel: CancelFn | None = None, pause: PauseArg | None = None,
+                   on_failure: FailureFn | None = None, on_result: RowFn | None = None, strength: float = 1.0,
+                   hints_for: Callable[[Path], list | None] | None = None, shard: tuple[int, int] | None = None,
+                   report_stem: str = "report", prefetch: bool = True) -> BatchReport:
     """Colourise ``items`` (from :func:`find_images`) into ``out_dir``; never raises for a single bad file.
 
-    Each file is read, colourised with ``restorer.core.engine.colorize`` and written with its metadata
-    (:func:`write_image`). Outputs that exist are skipped unless ``overwrite``; an output path equal to any
-    input is refused. Per-file problems go to ``report.failed`` (and ``on_failure(path, reason)``);
-    unexpected exceptions are reported as ``internal error: <type>: <message>``. ``progress(done, total,
-    current)`` is called before each file and during it (``done`` is then fractional, from the engine's
-    progress) and finally with ``(total, total, None)``. ``cancel()`` is checked between files and by the
-    engine; a cancelled batch returns the report so far with ``cancelled=True``. ``strength`` scales the
-    predicted colour (``engine.colorize``); a bad value raises ValueError before any file is touched.
-    ``hints_for(src)``, when given, supplies each photo's own hints (the app's per-photo hints) instead of
-    ``hints``.
+    Each file is read, colourised with ``restorer.core.engine.colorize`` and written with its metadata.
+    Output names come from :func:`plan_outputs` (subfolders mirrored, clashes numbered ``-2``...).
+    ``on_exists`` says what happens to an output that already exists: ``"skip"`` (the default, so a rerun
+    resumes), ``"replace"`` or ``"keep-both"`` (the new one becomes ``<name>-2``...); ``overwrite=True`` is
+    the older spelling of ``"replace"``. An output path equal to any input is refused. Per-file problems go
+    to ``report.failed`` (and ``on_failure(path, reason)``); unexpected exceptions are reported as
+    ``internal error: <type>: <message>``. ``on_result(row)`` gets each report row (input, output, state,
+    reason, seconds, model, strength) as soon as that photo is finished.
+
+    ``progress(done, total, current)`` is called before each file and during it (``done`` is then
+    fractional, from the engine's progress) and finally with ``(total, total, None)``. ``cancel()`` is checked
+    between files and by the engine; a cancelled batch returns the report so far with ``cancelled=True``.
+    ``pause`` (a callable, or a ``threading.Event``: paused while set) is checked between files; while
+    paused the loop waits (the report is up to date) and ``cancel`` still works. ``strength`` scales the
+    predicted colour; a bad value raises ValueError before any file is touched. ``hints_for(src)``, when
+    given, supplies each photo's own hints instead of ``hints``. ``shard=(i, n)`` handles only the photos
+    of shard ``i`` of ``n`` (:func:`restorer.core.shard.shard_of`), named as the whole batch would name them,
+    and reports to ``<report_stem>.json``/``.csv`` (default ``report``). Ctrl-C (KeyboardInterrupt) ends the
+    batch with ``interrupted=True``. ``prefetch=False`` does everything on the calling thread.
     """
     from restorer.core import engine  # imports torch: only when there is work to do
 
     check_strength(strength)
-
+    policy = on_exists or (REPLACE if overwrite else SKIP)
+    if policy not in ON_EXISTS:
+        raise ValueError(f"on_exists must be one of {', '.join(ON_EXISTS)}, not {policy!r}")
     out_dir = Path(out_dir)
-    report = BatchReport(out_dir=out_dir)
-    plan = plan_outputs(items, out_dir, suffix=suffix, fmt=fmt)
-    inputs = {_key(src) for src, _ in plan}
-    total = len(plan)
-    model_name = getattr(getattr(model, "card", None), "name", None)
+    report = BatchReport(out_dir=out_dir, stem=report_stem, shard=shard)
+    tasks = _tasks(plan_outputs(items, out_dir, suffix=suffix, fmt=fmt), policy, shard,
+                   {Path(src): rel for src, rel in items})
+    run = _Run(report, tasks, getattr(getattr(model, "card", None), "name", None), strength, on_failure,
+               on_result)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError:  # each photo's write then fails with the reason
+        pass
+    lock = _FolderLock(out_dir)
+    folders = {out_dir} | {t.out.parent for t in tasks}
+    if lock.try_exclusive():
+        report.stale_removed += remove_stale_temps(folders)
+    lock.shared()
 
-    last_write = [0.0]
-
-    def record(src: Path, out: Path | None, state: str, reason: str = "", seconds: float = 0.0) -> None:
-        report.rows.append({"input": str(src), "output": str(out) if out is not None else "", "state": state,
-                            "reason": reason, "seconds": round(seconds, 3), "model": model_name or "",
-                            "strength": strength})
-        if time.monotonic() - last_write[0] >= REPORT_EVERY_S:
-            _write_report(report)
-            last_write[0] = time.monotonic()
-
-    def fail(src: Path, reason: str, seconds: float = 0.0) -> None:
-        report.failed.append((src, reason))
-        record(src, outputs.get(src), "failed", reason, seconds)
-        if on_failure is not None:
-            on_failure(src, reason)
-
-    outputs = dict(plan)
-    try:  # the report is rewritten as the batch goes and once more however it ends
-        for i, (src, out) in enumerate(plan):
-            if cancel is not None and cancel():
-                report.cancelled = True
-                break
+    def colorize_one(task: _Task, img: Any, index: int) -> Any:
+        def file_progress(fraction: float) -> None:
             if progress is not None:
-                progress(i, total, src)
-            if src.suffix.lower() not in SUPPORTED_EXTENSIONS and src.exists() and not src.is_dir():
-                fail(src, f"unsupported file type '{src.suffix or 'no extension'}' "
-                          f"(supported: {', '.join(sorted(SUPPORTED_EXTENSIONS))})")
-                continue
-            if _key(out) in inputs:
-                fail(src, f"output {out} would overwrite an input photo (choose another --out or --suffix)")
-                continue
-            if os.path.lexists(out) and not overwrite:
-                report.skipped.append((src, out))
-                record(src, out, "skipped", "output exists")
-                continue
+                progress(index + min(max(fraction, 0.0), 1.0), len(tasks), task.src)
 
-            def file_progress(fraction: float, _i: int = i, _src: Path = src) -> None:
-                if progress is not None:
-                    progress(_i + min(max(fraction, 0.0), 1.0), total, _src)
+        photo_hints = hints_for(task.src) if hints_for is not None else hints
+        return engine.colorize(img.pixels, model, photo_hints, progress=file_progress, cancel=cancel,
+                               strength=strength)
 
-            t0 = time.monotonic()
-            try:
-                img = read_image(src, max_pixels=max_pixels)
-                photo_hints = hints_for(src) if hints_for is not None else hints
-                result = engine.colorize(img.pixels, model, photo_hints, progress=file_progress, cancel=cancel,
-                                         strength=strength)
-                write_image(out, result, source=img, model_name=model_name, fmt=fmt, quality=quality,
-                            overwrite=overwrite)
-            except engine.Cancelled:
-                report.cancelled = True
-                break
-            except ImageError as e:
-                fail(src, _reason(src, str(e)), time.monotonic() - t0)
-            except MemoryError:
-                fail(src, "not enough memory to colourise this image", time.monotonic() - t0)
-            except Exception as e:  # noqa: BLE001 - one broken file (or bug) must not sink the whole batch
-                fail(src, " ".join(f"internal error: {type(e).__name__}: {e}".split()), time.monotonic() - t0)
-            else:
-                report.done.append((src, out))
-                record(src, out, "done", seconds=time.monotonic() - t0)
-            finally:
-                img = result = None  # noqa: F841 - drop this photo's pixels before the next one is read
+    def write(task: _Task, result: Any, img: Any) -> Path:
+        return write_image(task.out, result, source=img, model_name=run.model_name or None, fmt=fmt,
+                           quality=quality, overwrite=task.replace)
+
+    try:  # the report is rewritten as the batch goes and once more however it ends
+        _loop(run, tasks, colorize_one, lambda src: read_image(src, max_pixels=max_pixels), write,
+              engine.Cancelled, prefetch, cancel, pause, progress)
     except KeyboardInterrupt:
         report.interrupted = report.cancelled = True
+        try:
+            run.finish_write()  # the photo on the writer thread is complete: say so in the report
+        except KeyboardInterrupt:
+            pass
     finally:
-        _write_report(report)
+        run.writer.flush()
+        if lock.try_exclusive():  # a killed run's temp file is surely stale by now
+            report.stale_removed += remove_stale_temps(folders)
+        lock.close()
     if progress is not None and not report.cancelled:
-        progress(total, total, None)
+        progress(len(tasks), len(tasks), None)
     return report
 
 
-def _write_report(report: BatchReport) -> None:
+def _wait_while_paused(run: _Run, pause: PauseArg | None, cancel: CancelFn | None) -> None:
+    if not _paused(pause):
+        return
+    run.finish_write()
+    run.writer.flush()  # the report is current while the user looks at it
+    while _paused(pause) and not (cancel is not None and cancel()):
+        time.sleep(PAUSE_POLL_S)
+
+
+def _loop(run: _Run, tasks: list[_Task], colorize_one: Callable[[_Task, Any, int], Any],
+          read: Callable[[Path], Any], write: Callable[[_Task, Any, Any], Path], cancelled_exc: type,
+          prefetch: bool, cancel: CancelFn | None, pause: PauseArg | None, progress: ProgressFn | None) -> None:
+    """Photo i is colourised here while photo i+1 is read and photo i-1 written on helper threads."""
+    reader = ThreadPoolExecutor(1, thread_name_prefix="restorer-read")
+    writer = ThreadPoolExecutor(1, thread_name_prefix="restorer-write")
+    work = [i for i, t in enumerate(tasks) if t.state == "work"]
+    following = dict(zip(work, work[1:]))
+    reads: dict[int, Future] = {}
     try:
-        report.write()
-    except OSError:  # the output folder vanished or filled up: the photos' own failures say so
-        pass
-
-
-
-
-# ------------------------------------------------------------------------------------------------ CLI
-def _err(message: str) -> None:
-    print(f"error: {message}", file=sys.stderr)
-
-
-def _check_out_dir(out_dir: Path) -> str | None:
-    """Create ``out_dir`` and prove we can write there; returns a one-line problem or None."""
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=out_dir, prefix=TEMP_PREFIX):
-            pass
-    except PermissionError:
-        return f"cannot write to {out_dir}: permission denied"
-    except (FileExistsError, NotADirectoryError):
-        return f"cannot write to {out_dir}: a file is in the way"
-    except OSError as e:
-        return f"cannot write to {out_dir}: {e.strerror or e}"
-    return None
+        for i, task in enumerate(tasks):
+            _wait_while_paused(run, pause, cancel)
+            if cancel is not None and cancel():
+                run.report.cancelled = True
+                break
+            if progress is not None:
+                progress(i, len(tasks), task.src)
+            if task.state != "work":
+                run.record(task, task.state, task.reason)
+                continue
+            pending = reads.pop(i, None) or reader.submit(_timed, read, task.src)
+            if prefetch and i in following:
+                reads[following[i]] = reader.submit(_timed, read, tasks[following[i]].src)
+            t0 = time.perf_counter()
+            try:
+                img, read_s = pending.result()
+                t0 = time.perf_counter()
+                result = colorize_one(task, img, i)
+            except cancelled_exc:
+                run.report.cancelled = True
+                break
+            except Exception as e:  # noqa: BLE001 - one broken file (or bug) must not sink the whole batch
+                run.record(task, "failed", _failure_text(e, task.src), time.perf_counter() - t0)
+                continue
+            seconds = read_s + time.perf_counter() - t0
+            run.finish_write()
+            run.pending_write = (task, seconds, writer.submit(_timed, write, task, result, img))
+            if not prefetch:
+                run.finish_write()
+            img = result = pending = None  # noqa: F841 - drop this photo's pixels before the next one is read
+        run.finish_write()
+    finally:
+        reader.shutdown(wait=False, cancel_futures=True)
+        writer.shutdown(wait=True)  # a photo being encoded is finished, never abandoned half-way
 
 
 def run_cli(args: Any) -> int:
-    """``restorer colorize IN... -o OUT``: 0 all done (skips count), 1 some files failed, 2 usage error,
-    130 interrupted by Ctrl-C (after printing the summary so far; report.json/report.csv are up to date)."""
-    from tqdm import tqdm
+    """``restorer colorize`` (in :mod:`restorer.core.batch_cli`, which this module must not import at load)."""
+    from restorer.core.batch_cli import run_cli as run
 
-    out_dir = Path(args.out)
-    inputs = [Path(p) for p in args.inputs]
-    if out_dir.exists() and not out_dir.is_dir():
-        _err(f"the output folder {out_dir} is an existing file (give a folder with -o)")
-        return 2
-    if not 1 <= args.quality <= 100:
-        _err(f"--quality must be between 1 and 100, not {args.quality}")
-        return 2
-    if args.max_pixels <= 0:
-        _err("--max-pixels must be positive")
-        return 2
-    if not 0 <= args.strength <= MAX_STRENGTH * 100:
-        _err(f"--strength must be a percentage between 0 and {MAX_STRENGTH * 100:g}, not {args.strength:g}")
-        return 2
-    missing = [p for p in inputs if not os.path.lexists(p)]
-    if len(missing) == len(inputs):
-        for p in missing:
-            _err(f"{p}: no such file or folder")
-        return 2
-    items = drop_own_outputs(find_images(inputs, exclude=[out_dir]), out_dir, suffix=args.suffix, fmt=args.fmt)
-    if not items:
-        _err(f"no supported images found in {', '.join(str(p) for p in inputs)} "
-             f"(looked for {', '.join(sorted(SUPPORTED_EXTENSIONS))})")
-        return 2
-
-    from restorer.core.models import ModelError, load_model
-
-    try:
-        model = load_model(args.model, device=args.device)
-    except ModelError as e:
-        _err(str(e))
-        return 2
-    except (RuntimeError, ValueError, OSError) as e:  # e.g. --device cuda without a GPU
-        _err(f"cannot load model {args.model!r}: {' '.join(str(e).split())}")
-        return 2
-    problem = _check_out_dir(out_dir)
-    if problem:
-        _err(problem)
-        return 2
-
-    # tqdm disables itself when stderr is not a terminal (logs, pipes, tests).
-    with tqdm(total=len(items), unit="photo", file=sys.stderr, disable=None, dynamic_ncols=True) as bar:
-        def progress(done: float, total: int, current: Path | None) -> None:
-            whole = int(done)
-            if whole > bar.n:
-                bar.update(whole - bar.n)
-            if current is not None:
-                bar.set_postfix_str(current.name, refresh=False)
-
-        def on_failure(src: Path, reason: str) -> None:
-            tqdm.write(f"error: {src}: {reason}", file=sys.stderr)
-
-        report = colorize_files(items, out_dir, model, overwrite=args.overwrite, fmt=args.fmt,
-                                quality=args.quality, suffix=args.suffix, max_pixels=args.max_pixels,
-                                progress=progress, on_failure=on_failure, strength=args.strength / 100.0)
-    print(report.summary())
-    print(f"report: {out_dir / REPORT_JSON} and {REPORT_CSV}")
-    if report.interrupted:
-        print("interrupted (Ctrl-C): run the same command again to finish; done photos are skipped")
-        return 130
-    return 0 if report.ok else 1
+    return run(args)

@@ -9,8 +9,9 @@ Per model:
   process**, so the peak resident memory (VmHWM from /proc, else ``getrusage``) belongs to that export alone
   instead of accumulating. On Linux the peak counter is reset after the model is loaded and the input made, so
   "peak" is the high-water mark during the export and "base" what the process held just before it;
-* **batch throughput** (images/s and MP/s) of read → colourise → write over a folder: ``--folder``, else
-  a handful of generated 1 MP JPEGs.
+* **batch throughput** (images/s and MP/s) of read → colourise → write over a folder through the batch loop
+  of ``restorer colorize`` (:func:`restorer.core.batch.colorize_files`): ``--folder``, else a handful of
+  generated 1 MP JPEGs.
 
 The default run (1, 12, 24 MP) is sized to stay within a few minutes per model on a 2-core CPU.
 """
@@ -112,7 +113,7 @@ def _rss_mb() -> float | None:
 def child_export(model: str, megapixels: float, device: str = "auto", seed: int = 0) -> dict[str, Any]:
     """One full-resolution export, run inside a fresh process by :func:`measure_export`."""
     from restorer.core.engine import colorize
-    from restorer.core.imageio import write_image
+    from restorer.core.io import write_image
     from restorer.core.models import load_model
 
     t0 = time.perf_counter()
@@ -190,7 +191,7 @@ def measure_preview(model: Any, runs: int = PREVIEW_RUNS, megapixels: float = PR
 
 
 def _batch_inputs(folder: str | Path | None, tmp: Path) -> tuple[list[Path], str]:
-    from restorer.core.imageio import is_supported, write_image
+    from restorer.core.io import is_supported, write_image
 
     def scan(d: Path) -> list[Path]:
         return sorted(p for p in d.rglob("*") if p.is_file() and is_supported(p))
@@ -205,24 +206,23 @@ def _batch_inputs(folder: str | Path | None, tmp: Path) -> tuple[list[Path], str
 
 
 def measure_batch(model: Any, files: list[Path], out_dir: Path) -> dict[str, Any]:
-    """Wall time of read → colourise → write (same format) for ``files``; unreadable files are counted."""
-    from restorer.core.engine import colorize
-    from restorer.core.imageio import ImageError, read_image, write_image
+    """Wall time of read → colourise → write (same format) for ``files`` through the one batch loop
+    (:func:`restorer.core.batch.colorize_files`, as ``restorer colorize`` runs it); failures are counted."""
+    from PIL import Image
 
-    n, mp, failed = 0, 0.0, 0
+    from restorer.core.batch import colorize_files
+
+    # Indexed names: two generated or found files may share a name in different subfolders.
+    items = [(f, Path(f"{i:04d}_{f.name}")) for i, f in enumerate(files)]
     t0 = time.perf_counter()
-    for i, f in enumerate(files):
-        try:
-            img = read_image(f)
-            out = colorize(img.pixels, model)
-            write_image(out_dir / f"{i:04d}_{f.name}", out, img, model_name=model.card.name, overwrite=True)
-        except ImageError:
-            failed += 1
-            continue
-        n += 1
-        mp += img.pixels.shape[0] * img.pixels.shape[1] / 1e6
+    report = colorize_files(items, out_dir, model, on_exists="replace")
     dt = time.perf_counter() - t0
-    return {"images": n, "failed": failed, "seconds": dt, "megapixels": mp,
+    mp = 0.0
+    for _, out in report.done:
+        with Image.open(out) as im:  # the output has the input's size; this reads only the header
+            mp += im.size[0] * im.size[1] / 1e6
+    n = len(report.done)
+    return {"images": n, "failed": len(report.failed), "seconds": dt, "megapixels": mp,
             "images_per_s": n / dt if dt > 0 else None, "megapixels_per_s": mp / dt if dt > 0 else None}
 
 

@@ -15,10 +15,10 @@ import pytest
 from PIL import Image
 
 from restorer.cli import main
-from restorer.core import batch, engine
+from restorer.core import batch_cli, engine
 from restorer.core import metrics as M
 from restorer.core.batch import BatchReport, colorize_files, find_images, output_path_for, plan_outputs
-from restorer.core.imageio import read_image
+from restorer.core.io import read_image
 
 FAKE_MODEL = SimpleNamespace(card=SimpleNamespace(name="fake-model"))
 
@@ -229,7 +229,7 @@ def test_cli_unwritable_output(album: Path, tmp_path: Path, capsys, monkeypatch,
         def deny(*args, **kwargs):
             raise PermissionError(errno.EACCES, "Permission denied")
 
-        monkeypatch.setattr(batch.tempfile, "TemporaryFile", deny)
+        monkeypatch.setattr(batch_cli.tempfile, "TemporaryFile", deny)
     try:
         assert main(["colorize", str(album / "a.jpg"), "-o", str(locked / "out")]) == 2
     finally:
