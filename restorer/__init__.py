@@ -13,8 +13,8 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 _LAZY = {
-    "read_image": "restorer.core.imageio",
-    "write_image": "restorer.core.imageio",
+    "read_image": "restorer.core.io",
+    "write_image": "restorer.core.io",
     "load_model": "restorer.core.models",
     "list_models": "restorer.core.models",
     "colorize": "restorer.core.engine",

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from restorer.core.color import lab_to_rgb_t, rgb_to_lab_t
-from restorer.core.imageio import read_image
+from restorer.core.io import read_image
 from restorer.core.metrics import colourfulness, psnr
 from restorer.core.models import load_model, resolve
 from training.data import center_crop_batch, list_images

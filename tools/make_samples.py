@@ -14,7 +14,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from restorer.core.engine import colorize
-from restorer.core.imageio import read_image
+from restorer.core.io import read_image
 from restorer.core.models import list_models, load_model
 
 

@@ -16,7 +16,7 @@ import torch
 from torch.utils.data import Dataset
 
 from restorer.core.color import rgb_to_lab
-from restorer.core.imageio import SUPPORTED_EXTENSIONS, ImageError, read_image
+from restorer.core.io import SUPPORTED_EXTENSIONS, ImageError, read_image
 
 GRAY_CHROMA = 4.0  # mean Lab chroma below which a photo counts as gray (as shared/data's own filter)
 

@@ -110,7 +110,7 @@ def _gray_of(gt: np.ndarray) -> np.ndarray:
 
 
 def _list_images(data_dir: Path) -> list[Path]:
-    from restorer.core.imageio import is_supported
+    from restorer.core.io import is_supported
 
     files = [Path(root) / f for root, _, names in os.walk(data_dir) for f in names]
     # Sorted so that --limit and the example grid pick the same photos on every run and every OS.
@@ -203,7 +203,7 @@ def evaluate(
 
     from restorer import __version__
     from restorer.core.device import describe_device, pick_device
-    from restorer.core.imageio import ImageError, read_image
+    from restorer.core.io import ImageError, read_image
 
     t_start = time.perf_counter()
     data_dir = Path(data_dir)
@@ -688,7 +688,7 @@ def _parse_int_list(text: str, what: str) -> list[int]:
 
 def run_cli(args: argparse.Namespace) -> int:
     """`restorer eval`: 0 report written, 1 written but some colourisations failed or no photo found, 2 usage."""
-    from restorer.core.imageio import ImageError
+    from restorer.core.io import ImageError
 
     try:
         hint_counts = _parse_int_list(args.hints, "--hints")

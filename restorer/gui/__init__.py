@@ -1,7 +1,7 @@
 """Restorer's desktop app (PySide6).
 
 This package is the only place Qt is imported. It never does model maths itself: every pixel it shows
-comes from ``restorer.core`` (imageio, models, engine, hints, metrics), called on worker threads
+comes from ``restorer.core`` (io, models, engine, hints, metrics), called on worker threads
 (see :mod:`restorer.gui.workers`) so the window never blocks.
 
 Modules:

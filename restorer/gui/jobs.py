@@ -20,7 +20,7 @@ import numpy as np
 
 from restorer.gui.workers import JobControl
 
-#: Used only when ``restorer.core.imageio`` has no ``SUPPORTED_EXTENSIONS`` (it should).
+#: Used only when ``restorer.core.io`` has no ``SUPPORTED_EXTENSIONS`` (it should).
 _FALLBACK_EXTENSIONS = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".webp"}
 
 
@@ -28,7 +28,7 @@ _FALLBACK_EXTENSIONS = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".webp
 
 def _supported(path: Path) -> bool:
     try:
-        from restorer.core.imageio import is_supported
+        from restorer.core.io import is_supported
     except ImportError:  # pragma: no cover - only while the core is incomplete
         return path.suffix.lower() in _FALLBACK_EXTENSIONS
     return bool(is_supported(path))
@@ -75,8 +75,8 @@ def find_photos(ctl: JobControl | None, inputs: Sequence[str | os.PathLike[str]]
 
 
 def read_photo(ctl: JobControl, path: Path) -> Any:
-    """``restorer.core.imageio.read_image(path)`` (raises ImageError with a one-line reason)."""
-    from restorer.core.imageio import read_image
+    """``restorer.core.io.read_image(path)`` (raises ImageError with a one-line reason)."""
+    from restorer.core.io import read_image
 
     ctl.check()
     return read_image(path)
@@ -102,7 +102,7 @@ class Thumb:
 def make_thumbnails(ctl: JobControl, paths: Sequence[Path], size: int) -> Iterator[Thumb]:
     """Generator: read each photo and yield a :class:`Thumb` (or its error). The full image is dropped at once,
     so a box of 300 scans never sits in memory together."""
-    from restorer.core.imageio import read_image
+    from restorer.core.io import read_image
     from restorer.gui.qimage import thumbnail
 
     for p in paths:
@@ -422,7 +422,7 @@ def save_photo(ctl: JobControl, cache: ModelCache, image: Any, model_name: str, 
     ``full`` is reused when the caller already has the full-resolution result for this model and these hints;
     otherwise it is made here. ``write_image`` itself refuses to write onto the original.
     """
-    from restorer.core.imageio import write_image
+    from restorer.core.io import write_image
 
     if full is None:
         full = colorize_photo(ctl, cache, model_name, image.pixels, hint_specs, preview=False,

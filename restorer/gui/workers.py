@@ -81,7 +81,7 @@ class JobControl:
 
 
 def _is_user_error(exc: BaseException) -> bool:
-    from restorer.core.imageio import ImageError
+    from restorer.core.io import ImageError
     from restorer.core.models import ModelError
 
     return isinstance(exc, (ImageError, ModelError))

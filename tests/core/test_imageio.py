@@ -1,4 +1,4 @@
-"""restorer.core.imageio: formats, orientation, colour profiles, metadata, atomic writes, bad inputs.
+"""restorer.core.io: formats, orientation, colour profiles, metadata, atomic writes, bad inputs.
 
 Every image is generated here in tmp_path (a few KB each); ICC profiles are built byte by byte so the tests
 do not depend on profiles installed on the machine.
@@ -6,6 +6,7 @@ do not depend on profiles installed on the machine.
 from __future__ import annotations
 
 import errno
+import io
 import os
 import struct
 import zlib
@@ -18,8 +19,7 @@ import tifffile
 from PIL import Image, ImageCms, ImageOps
 
 from restorer import __version__
-from restorer.core import imageio
-from restorer.core.imageio import SUPPORTED_EXTENSIONS, ImageError, LoadedImage, is_supported, read_image, write_image
+from restorer.core.io import SUPPORTED_EXTENSIONS, ImageError, LoadedImage, is_supported, read_image, write_image
 
 SOFTWARE = f"Restorer {__version__}"
 
@@ -317,8 +317,8 @@ def test_was_color(tmp_path: Path) -> None:
 
 # ------------------------------------------------------------------------------------------------- ICC
 def test_handmade_profiles_are_valid() -> None:
-    assert ImageCms.ImageCmsProfile(imageio.io.BytesIO(wide_rgb_icc())).profile.xcolor_space == "RGB "
-    assert ImageCms.ImageCmsProfile(imageio.io.BytesIO(gray_icc())).profile.xcolor_space == "GRAY"
+    assert ImageCms.ImageCmsProfile(io.BytesIO(wide_rgb_icc())).profile.xcolor_space == "RGB "
+    assert ImageCms.ImageCmsProfile(io.BytesIO(gray_icc())).profile.xcolor_space == "GRAY"
 
 
 def test_srgb_profile_kept_and_pixels_untouched(tmp_path: Path) -> None:
@@ -338,7 +338,7 @@ def test_non_srgb_rgb_profile_converted_and_restored(tmp_path: Path) -> None:
     img = read_image(tmp_path / "wide.png")
     assert img.icc == icc and img.info.get("icc_converted")
     with Image.open(tmp_path / "wide.png") as im:
-        expected = np.array(ImageCms.profileToProfile(im, ImageCms.ImageCmsProfile(imageio.io.BytesIO(icc)),
+        expected = np.array(ImageCms.profileToProfile(im, ImageCms.ImageCmsProfile(io.BytesIO(icc)),
                                                       ImageCms.createProfile("sRGB"), outputMode="RGB"))
     assert np.abs(img.pixels.astype(int) - expected).max() <= 1
     assert np.abs(img.pixels.astype(int) - raw).max() > 5  # the conversion really changed the numbers
@@ -358,7 +358,7 @@ def test_gray_profile_converted_and_srgb_embedded(tmp_path: Path) -> None:
     assert np.abs(img.pixels.astype(int) - np.repeat(g[..., None], 3, 2)).max() > 3  # gamma 1.8 -> sRGB
     out = write_image(tmp_path / "o.jpg", img.pixels, img)
     with Image.open(out) as im:
-        prof = ImageCms.ImageCmsProfile(imageio.io.BytesIO(im.info["icc_profile"]))
+        prof = ImageCms.ImageCmsProfile(io.BytesIO(im.info["icc_profile"]))
     assert prof.profile.xcolor_space == "RGB "  # colour output cannot carry a gray profile
     assert "sRGB" in ImageCms.getProfileDescription(prof)
 
@@ -372,7 +372,7 @@ def test_16bit_with_rgb_profile_matches_8bit_conversion(tmp_path: Path) -> None:
     tifffile.imwrite(tmp_path / "w16.tif", data, photometric="rgb", iccprofile=icc)
     img = read_image(tmp_path / "w16.tif")
     assert img.pixels.dtype == np.uint16 and img.icc == icc
-    eight = ImageCms.profileToProfile(Image.fromarray(muted), ImageCms.ImageCmsProfile(imageio.io.BytesIO(icc)),
+    eight = ImageCms.profileToProfile(Image.fromarray(muted), ImageCms.ImageCmsProfile(io.BytesIO(icc)),
                                       ImageCms.createProfile("sRGB"), outputMode="RGB")
     assert np.abs(img.pixels.astype(float) / 257 - np.array(eight)).max() <= 1.5
     out = write_image(tmp_path / "o.tif", img.pixels, img)
@@ -443,7 +443,7 @@ def test_non_ascii_captions_survive(tmp_path: Path, ext: str) -> None:
 
 def test_dpi_comment_and_png_text_preserved(tmp_path: Path) -> None:
     img = read_image(_exif_source(tmp_path))
-    assert img.info["dpi"] == (300.0, 600.0)  # swapped with the 90-degree orientation
+    assert img.metadata.dpi == (300.0, 600.0)  # swapped with the 90-degree orientation
     with Image.open(write_image(tmp_path / "o.jpg", img.pixels, img)) as im:
         assert tuple(round(d) for d in im.info["dpi"]) == (300, 600)
         assert im.info["comment"] == b"scanned 2024"

@@ -6,7 +6,7 @@ import sys
 def test_core_and_training_do_not_import_qt():
     code = (
         "import sys\n"
-        "import restorer, restorer.cli, restorer.core.engine, restorer.core.models, restorer.core.imageio\n"
+        "import restorer, restorer.cli, restorer.core.engine, restorer.core.models, restorer.core.io\n"
         "import restorer.core.batch, restorer.core.metrics, restorer.core.evaluate, restorer.nets\n"
         "import training.loop, training.cli\n"
         "bad = [m for m in sys.modules if m.startswith(('PySide6', 'shiboken6', 'restorer.gui'))]\n"

@@ -177,7 +177,7 @@ def test_bundled_default_model_in_the_window(qtbot, gray_png):
 def test_colour_strength_reruns_and_is_saved_as_shown(qtbot, window, gray_png, tmp_path, monkeypatch):
     from PySide6.QtWidgets import QFileDialog
 
-    from restorer.core.imageio import read_image
+    from restorer.core.io import read_image
     from restorer.core.metrics import to_lab
     from restorer.gui import settings as S
 

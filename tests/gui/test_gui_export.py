@@ -7,7 +7,7 @@ from guihelpers import open_and_wait, write_png
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog
 
-from restorer.core.imageio import read_image
+from restorer.core.io import read_image
 from restorer.gui import settings as S
 
 

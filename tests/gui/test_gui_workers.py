@@ -125,7 +125,7 @@ def test_partial_ok_keeps_the_result_of_a_cancelled_job(qtbot):
 def test_user_errors_are_logged_in_one_line_unexpected_ones_with_traceback(qtbot, caplog):
     import logging
 
-    from restorer.core.imageio import ImageError
+    from restorer.core.io import ImageError
     from restorer.gui.workers import Worker
 
     def unreadable(ctl):
