@@ -1,6 +1,7 @@
 """Where Restorer finds its bundled resources and the user's own files."""
 from __future__ import annotations
 
+import importlib.resources
 import os
 import sys
 from pathlib import Path
@@ -11,13 +12,23 @@ APP_NAME = "Restorer"
 
 
 def resources_dir() -> Path:
-    """The bundled ``resources/`` folder (source checkout, wheel-less editable install or PyInstaller)."""
+    """The bundled ``resources/`` folder (models, backbones, icons, sample), first found of:
+
+    ``RESTORER_RESOURCES``; the PyInstaller bundle's; the installed package's (``restorer/resources`` inside a
+    wheel, see setup.py); the source checkout's top-level ``resources/`` (a checkout on ``sys.path`` or an
+    editable install, whose package folder is the checkout's ``restorer/``).
+    """
     env = os.environ.get("RESTORER_RESOURCES")
     if env:
         return Path(env)
     frozen = getattr(sys, "_MEIPASS", None)
     if frozen:
         return Path(frozen) / "resources"
+    packaged = importlib.resources.files("restorer") / "resources"
+    # A zipped install would give a zipfile.Path; the models are memory-mapped from real files, so only a
+    # folder on disk will do.
+    if isinstance(packaged, Path) and packaged.is_dir():
+        return packaged
     return Path(__file__).resolve().parents[1] / "resources"
 
 
