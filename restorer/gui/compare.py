@@ -28,8 +28,9 @@ from PySide6.QtWidgets import (
 
 from restorer.gui import jobs
 from restorer.gui.qimage import numpy_to_qimage
-from restorer.gui.viewer import PhotoView, ViewSync
+from restorer.gui.viewer import PhotoView
 from restorer.gui.workers import Worker, pool
+from restorer.gui.zoom_view import ViewSync
 
 MIN_MODELS, MAX_MODELS = 2, 4
 

@@ -1,209 +1,43 @@
-"""The photo viewer: a zoomable, pannable QGraphicsView and the before/after presentations built on it.
+"""The photo viewer: the before/after presentations, built on the zoomable views of :mod:`restorer.gui.zoom_view`.
 
-* :class:`ZoomView` – wheel zoom around the cursor, drag to pan, fit / 100 % / in / out, ``viewChanged``.
-* :class:`ViewSync` – keeps any number of ZoomViews on the same transform and scroll position (side by side,
-  comparison grid).
-* :class:`BeforeAfterItem` – paints the original and the colour result over the same image rectangle; in split
-  mode the original is left of ``split_x`` and the colour right of it. The colour image may be smaller (the
-  fast preview at the model's working size): it is drawn scaled to the photo's size.
-* :class:`PhotoViewer` – the main viewer widget: split slider (draggable divider), side by side, toggle.
+* :class:`BeforeAfterItem` – paints the original and the colour result over the same image rectangle. The colour
+  image may be smaller (the fast preview at the model's working size): it is drawn scaled to the photo's size.
+* :class:`PhotoView` – shows one BeforeAfterItem, draws the split divider and the captions, reports hint clicks.
+* :class:`PhotoViewer` – the main viewer widget and its four modes: split, side by side, colour, original.
+
+The split divider is a fraction of the *photo's* width, so it moves with the photo when the user zooms or pans
+and stays inside a narrow portrait photo after the previous landscape one (a fraction of the view's width could
+land beside the photo, where neither side shows). Keyboard: ``[`` and ``]`` move it.
 """
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
-    QBrush,
     QColor,
     QFont,
     QImage,
+    QKeyEvent,
+    QKeySequence,
     QMouseEvent,
     QPainter,
     QPainterPath,
     QPen,
     QPixmap,
-    QResizeEvent,
-    QWheelEvent,
 )
-from PySide6.QtWidgets import (
-    QFrame,
-    QGraphicsItem,
-    QGraphicsScene,
-    QGraphicsView,
-    QSplitter,
-    QStyleOptionGraphicsItem,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QSplitter, QStyleOptionGraphicsItem, QVBoxLayout, QWidget
 
-MIN_ZOOM = 0.02
-MAX_ZOOM = 32.0
-#: Zoom per wheel "notch" (120 units). Touchpads send many small deltas; the power law keeps them smooth.
-WHEEL_STEP = 1.25
-KEY_STEP = 1.25
+from restorer.gui.zoom_view import ViewSync, ZoomView
+
+__all__ = ["BeforeAfterItem", "PhotoView", "PhotoViewer", "ViewSync", "ZoomView"]
 
 
-class ZoomView(QGraphicsView):
-    """A QGraphicsView with photo-viewer navigation.
-
-    The wheel zooms around the point under the cursor, left-drag pans (hand), and the view remembers whether it
-    is in "fit" mode so that resizing the window keeps the whole photo visible. ``viewChanged`` is emitted after
-    every zoom or scroll (used to synchronise views).
-    """
-
-    viewChanged = Signal()
-    zoomChanged = Signal(float)
-
-    def __init__(self, scene: QGraphicsScene | None = None, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setScene(scene or QGraphicsScene(self))
-        self.setRenderHints(QPainter.RenderHint.SmoothPixmapTransform | QPainter.RenderHint.Antialiasing)
-        self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
-        # We anchor zooms ourselves (around the cursor or the centre), so Qt must not move anything on its own.
-        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.NoAnchor)
-        self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
-        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.FullViewportUpdate)
-        self.setFrameShape(QFrame.Shape.NoFrame)
-        self.setBackgroundBrush(QBrush(QColor(40, 40, 40)))
-        self.setMouseTracking(True)
-        # QGraphicsView takes drops for its scene by default and then swallows files dropped on the photo;
-        # nothing in our scenes accepts drops, so leave them to the main window (which opens the files).
-        self.setAcceptDrops(False)
-        self.viewport().setAcceptDrops(False)
-        self._fit_mode = True
-        self.horizontalScrollBar().valueChanged.connect(self._emit_changed)
-        self.verticalScrollBar().valueChanged.connect(self._emit_changed)
-
-    # -- zoom API --------------------------------------------------------------------------------------------
-    def zoom_level(self) -> float:
-        """Current scale: 1.0 means one image pixel per screen pixel."""
-        return float(self.transform().m11())
-
-    def is_fit(self) -> bool:
-        return self._fit_mode
-
-    def fit(self) -> None:
-        """Show the whole photo (and keep doing so when the view is resized)."""
-        rect = self.sceneRect()
-        self._fit_mode = True
-        if rect.isEmpty() or self.viewport().width() < 2:
-            return
-        self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
-        self._after_zoom()
-
-    def actual_size(self) -> None:
-        """100 %: one photo pixel per screen pixel, keeping the centre of the view where it is."""
-        self.set_zoom(1.0)
-
-    def zoom_in(self) -> None:
-        self.zoom_by(KEY_STEP)
-
-    def zoom_out(self) -> None:
-        self.zoom_by(1.0 / KEY_STEP)
-
-    def set_zoom(self, level: float, anchor: QPointF | None = None) -> None:
-        self.zoom_by(level / max(self.zoom_level(), 1e-9), anchor)
-
-    def zoom_by(self, factor: float, anchor: QPointF | None = None) -> None:
-        """Scale by ``factor`` keeping the scene point under ``anchor`` (viewport coords; default: centre) fixed."""
-        current = self.zoom_level()
-        target = min(max(current * factor, MIN_ZOOM), MAX_ZOOM)
-        factor = target / current
-        if abs(factor - 1.0) < 1e-6:
-            return
-        if anchor is None:
-            anchor = QPointF(self.viewport().rect().center())
-        before = self.mapToScene(anchor.toPoint())
-        self._fit_mode = False
-        self.scale(factor, factor)
-        self._scroll_by_scene(before, anchor)
-        self._after_zoom()
-
-    def _scroll_by_scene(self, scene_pt: QPointF, anchor: QPointF) -> None:
-        # With scroll bars the view position IS the bar values: move them so scene_pt lands on the anchor again.
-        now = self.mapFromScene(scene_pt)
-        dx = now.x() - anchor.x()
-        dy = now.y() - anchor.y()
-        hb, vb = self.horizontalScrollBar(), self.verticalScrollBar()
-        hb.setValue(int(round(hb.value() + dx)))
-        vb.setValue(int(round(vb.value() + dy)))
-
-    def _after_zoom(self) -> None:
-        self.zoomChanged.emit(self.zoom_level())
-        self._emit_changed()
-
-    def _emit_changed(self, *_: object) -> None:
-        self.viewport().update()
-        self.viewChanged.emit()
-
-    # -- events ----------------------------------------------------------------------------------------------
-    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 - Qt API
-        delta = event.angleDelta().y() or event.angleDelta().x()
-        if not delta:
-            event.ignore()
-            return
-        self.zoom_by(WHEEL_STEP ** (delta / 120.0), event.position())
-        event.accept()
-
-    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
-        super().resizeEvent(event)
-        if self._fit_mode:
-            self.fit()
-        else:
-            self._emit_changed()
-
-    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
-        if event.buttons() & Qt.MouseButton.LeftButton and self.dragMode() == QGraphicsView.DragMode.ScrollHandDrag:
-            self._fit_mode = False  # a hand-drag pan means the user chose a region: stop re-fitting on resize
-        super().mouseMoveEvent(event)
-
-    def sizeHint(self) -> QSize:  # noqa: N802
-        return QSize(480, 360)
-
-
-class ViewSync:
-    """Keep several ZoomViews on one transform and one centre point.
-
-    Whichever view the user zooms or pans is the leader; the others copy its transform and centre on the same
-    scene point (all our views show the same photo rectangle, so the same scene point is the same place).
-    """
-
-    def __init__(self) -> None:
-        self._views: list[ZoomView] = []
-        self._busy = False
-
-    def add(self, view: ZoomView) -> None:
-        self._views.append(view)
-        view.viewChanged.connect(lambda v=view: self._follow(v))
-
-    def remove(self, view: ZoomView) -> None:
-        if view in self._views:
-            self._views.remove(view)
-
-    def clear(self) -> None:
-        self._views.clear()
-
-    def views(self) -> list[ZoomView]:
-        return list(self._views)
-
-    def _follow(self, leader: ZoomView) -> None:
-        if self._busy or leader not in self._views or not leader.isVisible():
-            return
-        self._busy = True
-        try:
-            centre = leader.mapToScene(leader.viewport().rect().center())
-            for v in self._views:
-                if v is leader:
-                    continue
-                v._fit_mode = leader.is_fit()
-                v.setTransform(leader.transform())
-                v.centerOn(centre)
-                v.viewport().update()
-        finally:
-            self._busy = False
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("PhotoViewer", text)
 
 
 class BeforeAfterItem(QGraphicsItem):
-    """Original and colour result painted over the same ``w x h`` rectangle (the photo's pixel size)."""
+    """Original and colour result painted over the same ``w x h`` rectangle (the photo's pixel size); in split
+    mode the original left of ``split_x`` (photo pixels), the colour right of it."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -242,6 +76,9 @@ class BeforeAfterItem(QGraphicsItem):
 
     def mode(self) -> str:
         return self._mode
+
+    def split_x(self) -> float:
+        return self._split_x
 
     def set_split(self, x: float) -> None:
         if abs(x - self._split_x) > 1e-6:
@@ -290,8 +127,7 @@ def _pixmap(image: QImage | QPixmap | None) -> QPixmap | None:
 class PhotoView(ZoomView):
     """The primary view: shows a BeforeAfterItem, draws the split divider and captions, reports hint clicks.
 
-    In split mode the divider sits at a fraction of the *viewport* width (so it stays on screen however far
-    the user zooms); the item is told where that lands in photo coordinates after every zoom/scroll.
+    In split mode the divider sits at :meth:`split_fraction` of the photo's width (see the module docstring).
     """
 
     splitChanged = Signal(float)
@@ -299,6 +135,8 @@ class PhotoView(ZoomView):
     photoClicked = Signal(QPointF)
 
     HANDLE_GRAB_PX = 10
+    #: How far ``[`` / ``]`` move the divider (share of the photo's width).
+    SPLIT_STEP = 0.05
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(QGraphicsScene(), parent)
@@ -309,9 +147,12 @@ class PhotoView(ZoomView):
         self._dragging_divider = False
         self._show_divider = False
         self._hint_mode = False
-        self._captions: tuple[str, str] = ("Original", "Colour")
-        self._placeholder = "Drop photos or folders here, or press Ctrl+O"
-        self.viewChanged.connect(self._update_split)
+        self._captions: tuple[str, str] = (self.tr("Original"), self.tr("Colour"))
+        open_key = QKeySequence(QKeySequence.StandardKey.Open).toString(QKeySequence.SequenceFormat.NativeText)
+        self._placeholder = self.tr("Drop photos or folders here, or press {key}").format(key=open_key)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # Tab reaches the photo: arrows pan, [ and ] split
+        self.setAccessibleName(self.tr("Photo"))
+        self._describe()
 
     # -- content ---------------------------------------------------------------------------------------------
     def set_photo(self, before: QImage | QPixmap | None) -> None:
@@ -330,30 +171,37 @@ class PhotoView(ZoomView):
 
     def set_after(self, after: QImage | QPixmap | None) -> None:
         self.item.set_after(after)
-        self._update_split()
+        self._describe()
         self.viewport().update()
 
     def set_display(self, mode: str, show_divider: bool) -> None:
         """``mode`` is the item's mode ("before" | "after" | "split"); the divider is drawn in split mode only."""
         self.item.set_mode(mode)
         self._show_divider = show_divider
-        self._update_split()
+        self._describe()
         self.viewport().update()
 
     def set_captions(self, before: str, after: str) -> None:
         self._captions = (before, after)
+        self._describe()
         self.viewport().update()
 
     def set_placeholder(self, text: str) -> None:
         self._placeholder = text
         self.viewport().update()
 
+    def placeholder(self) -> str:
+        return self._placeholder
+
     def split_fraction(self) -> float:
+        """Where the divider is, as a share of the photo's width (0 = all colour, 1 = all original)."""
         return self._split
 
     def set_split_fraction(self, f: float) -> None:
         self._split = min(max(float(f), 0.0), 1.0)
         self._update_split()
+        self._describe()
+        self.viewport().update()
         self.splitChanged.emit(self._split)
 
     def set_hint_mode(self, on: bool) -> None:
@@ -362,22 +210,50 @@ class PhotoView(ZoomView):
         self.viewport().setCursor(Qt.CursorShape.CrossCursor if on else Qt.CursorShape.OpenHandCursor)
 
     def divider_x(self) -> int:
-        return int(round(self._split * self.viewport().width()))
+        """The divider's x in viewport pixels (it may lie outside the viewport when zoomed in)."""
+        return int(round(self.mapFromScene(QPointF(self.item.split_x(), 0.0)).x()))
+
+    def photo_rect(self) -> QRectF:
+        """The part of the viewport the photo covers."""
+        shown = self.mapFromScene(self.item.boundingRect()).boundingRect()
+        return QRectF(shown.intersected(self.viewport().rect()))
 
     def _divider_active(self) -> bool:
         return self._show_divider and self.item.has_after() and self.item.mode() == "split"
 
+    def _divider_on_screen(self) -> bool:
+        r = self.photo_rect()
+        return self._divider_active() and not r.isEmpty() and r.left() <= self.divider_x() <= r.right()
+
     def _update_split(self) -> None:
-        x = self.mapToScene(self.divider_x(), 0).x()
-        self.item.set_split(x)
+        self.item.set_split(self._split * self.item.boundingRect().width())
+
+    def _describe(self) -> None:
+        """The accessible description says what the view shows, as the captions do for sighted users."""
+        if self._divider_active():
+            text = self.tr("{before} left of the divider at {pct} % of the photo's width, {after} right of it; "
+                           "[ and ] move the divider").format(before=self._captions[0], after=self._captions[1],
+                                                              pct=round(self._split * 100))
+        else:
+            text = "; ".join(c for c, _, _ in self.caption_layout()) or self._placeholder
+        self.setAccessibleDescription(text)
 
     # -- events ----------------------------------------------------------------------------------------------
     def _near_divider(self, pos: QPointF) -> bool:
-        return self._divider_active() and abs(pos.x() - self.divider_x()) <= self.HANDLE_GRAB_PX
+        return self._divider_on_screen() and abs(pos.x() - self.divider_x()) <= self.HANDLE_GRAB_PX
 
     def on_divider(self, pos: QPointF) -> bool:
         """Whether a press at viewport ``pos`` grabs the split divider (tools leave such presses to it)."""
         return self._near_divider(pos)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        step = {Qt.Key.Key_BracketLeft: -self.SPLIT_STEP, Qt.Key.Key_BracketRight: self.SPLIT_STEP}.get(
+            Qt.Key(event.key()))
+        if step is not None and self._divider_active():
+            self.set_split_fraction(self._split + step)
+            event.accept()
+            return
+        super().keyPressEvent(event)
 
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         pos = event.position()
@@ -398,9 +274,8 @@ class PhotoView(ZoomView):
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         pos = event.position()
         if self._dragging_divider:
-            w = max(self.viewport().width(), 1)
-            self.set_split_fraction(pos.x() / w)
-            self.viewport().update()
+            w = max(self.item.boundingRect().width(), 1.0)
+            self.set_split_fraction(self.mapToScene(pos.toPoint()).x() / w)
             event.accept()
             return
         if event.buttons() == Qt.MouseButton.NoButton:  # while dragging, QGraphicsView owns the cursor
@@ -420,6 +295,23 @@ class PhotoView(ZoomView):
         super().mouseReleaseEvent(event)
 
     # -- painting --------------------------------------------------------------------------------------------
+    def caption_layout(self) -> list[tuple[str, QPointF, bool]]:
+        """The captions on screen now: (text, anchor in viewport pixels, right-aligned at the anchor)."""
+        if not self.has_photo():
+            return []
+        r = self.photo_rect()
+        top = r.top() + 8
+        if self._divider_active():
+            x = self.divider_x()
+            if x < r.left():  # zoomed in right of the divider: only colour in view
+                return [(self._captions[1], QPointF(r.left() + 8, top), False)]
+            if x > r.right():
+                return [(self._captions[0], QPointF(r.left() + 8, top), False)]
+            return [(self._captions[0], QPointF(x - 8, top), True), (self._captions[1], QPointF(x + 8, top), False)]
+        mode = self.item.mode() if self.item.has_after() else "before"
+        text = self._captions[1] if mode == "after" else self._captions[0]
+        return [(text, QPointF(r.left() + 8, top), False)]
+
     def drawForeground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802
         painter.save()
         painter.resetTransform()  # draw in viewport pixels, independent of zoom
@@ -432,20 +324,16 @@ class PhotoView(ZoomView):
             painter.drawText(QRectF(0, 0, vw, vh), Qt.AlignmentFlag.AlignCenter, self._placeholder)
             painter.restore()
             return
-        mode = self.item.mode() if self.item.has_after() else "before"
-        if self._divider_active():
-            x = self.divider_x()
+        if self._divider_on_screen():
+            x, r = self.divider_x(), self.photo_rect()
             painter.setRenderHint(QPainter.RenderHint.Antialiasing)
             painter.setPen(QPen(QColor(0, 0, 0, 120), 3))
-            painter.drawLine(x, 0, x, vh)
+            painter.drawLine(QPointF(x, r.top()), QPointF(x, r.bottom()))
             painter.setPen(QPen(QColor(255, 255, 255), 1.5))
-            painter.drawLine(x, 0, x, vh)
-            self._draw_handle(painter, x, vh / 2)
-            self._caption(painter, self._captions[0], QPointF(x - 8, 8), right_align=True)
-            self._caption(painter, self._captions[1], QPointF(x + 8, 8))
-        else:
-            text = self._captions[1] if mode == "after" else self._captions[0]
-            self._caption(painter, text, QPointF(8, 8))
+            painter.drawLine(QPointF(x, r.top()), QPointF(x, r.bottom()))
+            self._draw_handle(painter, x, r.center().y())
+        for text, at, right in self.caption_layout():
+            self._caption(painter, text, at, right_align=right)
         painter.restore()
 
     @staticmethod
@@ -481,16 +369,23 @@ class PhotoView(ZoomView):
 
 
 class PhotoViewer(QWidget):
-    """Before/after viewer with three modes.
+    """Before/after viewer with four modes.
 
     * ``"split"``: one view, original left of a draggable divider, colour right of it.
-    * ``"side"``: two synchronised views, original left, colour right.
-    * ``"toggle"``: one view showing the colour result; ``show_original(True)`` (key T) flips to the original.
+    * ``"side"``: two synchronised views, original left, colour right (always: peeking changes nothing here).
+    * ``"toggle"`` (shown as "Colour"): the colour result; ``show_original(True)`` (hold T) peeks at the original.
+    * ``"original"``: the original only, a mode of its own.
 
     :attr:`primary` is the view that shows the colour (and carries the hint circles) in every mode.
     """
 
-    MODES = ("split", "side", "toggle")
+    MODES = ("split", "side", "toggle", "original")
+
+    @staticmethod
+    def mode_label(mode: str) -> str:
+        """The mode's name for menus and toolbars."""
+        return {"split": _tr("Split"), "side": _tr("Side by side"), "toggle": _tr("Colour"),
+                "original": _tr("Original")}[mode]
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -498,6 +393,7 @@ class PhotoViewer(QWidget):
         self.secondary = PhotoView()  # the "before" half of side-by-side
         self.secondary.set_placeholder("")
         self.secondary.set_display("before", False)
+        self.secondary.setAccessibleName(self.tr("Original photo"))
         self.sync = ViewSync()
         self.sync.add(self.primary)
         self.sync.add(self.secondary)
@@ -508,10 +404,11 @@ class PhotoViewer(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.splitter)
+        self.setAccessibleName(self.tr("Photo viewer"))
         self._mode = "split"
         self._show_original = False
-        self._before_caption = "Original"
-        self._after_caption = "Colour"
+        self._before_caption = self.tr("Original")
+        self._after_caption = self.tr("Colour")
         self._apply()
 
     def views(self) -> list[PhotoView]:
@@ -527,11 +424,13 @@ class PhotoViewer(QWidget):
         self._apply()
 
     def show_original(self, on: bool) -> None:
-        """Temporarily show the original in the primary view (the "toggle" key), in any mode."""
+        """Peek at the original in the primary view (hold T) in the split and colour modes; side by side shows
+        it beside the colour already, and the Original mode always."""
         self._show_original = bool(on)
         self._apply()
 
     def showing_original(self) -> bool:
+        """Whether the peek (hold T) is on."""
         return self._show_original
 
     def set_photo(self, image: QImage | QPixmap | None) -> None:
@@ -541,17 +440,21 @@ class PhotoViewer(QWidget):
         self.secondary.set_after(None)
 
     def set_before_caption(self, caption: str) -> None:
-        """What the original is called on screen (e.g. "Original (colour: ground truth)")."""
+        """What the original is called on screen (e.g. "Original (toned scan)")."""
         self._before_caption = caption
         self._apply()
 
-    def set_result(self, image: QImage | QPixmap | None, caption: str = "Colour") -> None:
-        self._after_caption = caption
+    def set_result(self, image: QImage | QPixmap | None, caption: str | None = None) -> None:
+        self._after_caption = self.tr("Colour") if caption is None else caption
         self.primary.set_after(image)
         self._apply()
 
     def result_pixmap(self) -> QPixmap | None:
         return self.primary.item.after_pixmap()
+
+    def captions(self) -> list[str]:
+        """The captions on screen, left to right (what a sighted user reads as the labels)."""
+        return [text for v in (self.secondary, self.primary) if not v.isHidden() for text, _, _ in v.caption_layout()]
 
     def fit(self) -> None:
         for v in self._visible_views():
@@ -571,20 +474,22 @@ class PhotoViewer(QWidget):
         return [v for v in self.views() if not v.isHidden()]
 
     def _apply(self) -> None:
-        if self._mode == "side":
-            self.secondary.show()
-            self.primary.set_display("before" if self._show_original else "after", False)
+        mode = self._mode
+        self.secondary.setVisible(mode == "side")
+        # Until the first result arrives the colour pane shows the original: its caption must not call it colour.
+        not_yet = self.tr("Colour: not ready yet")
+        if mode == "side":
             self.secondary.set_captions(self._before_caption, self._before_caption)
-            self.primary.set_captions(self._before_caption, self._after_caption)
+            self.primary.set_captions(not_yet, self._after_caption)
+            self.primary.set_display("after", False)
             # Same photo rectangle in both: start them on the same view.
             self.secondary.setTransform(self.primary.transform())
             self.secondary.centerOn(self.primary.mapToScene(self.primary.viewport().rect().center()))
+            return
+        self.primary.set_captions(self._before_caption, self._after_caption)
+        if mode == "original" or self._show_original:
+            self.primary.set_display("before", False)
+        elif mode == "split":
+            self.primary.set_display("split", True)
         else:
-            self.secondary.hide()
-            if self._show_original:
-                self.primary.set_display("before", False)
-            elif self._mode == "split":
-                self.primary.set_display("split", True)
-            else:
-                self.primary.set_display("after", False)
-            self.primary.set_captions(self._before_caption, self._after_caption)
+            self.primary.set_display("after", False)

@@ -86,10 +86,13 @@ def test_window_zoom_shortcuts_and_modes(qtbot, window, gray_png):
     assert v.is_fit()
     window.mode_actions["side"].trigger()
     assert window.viewer.mode() == "side"
-    window.act_original.setChecked(True)  # the "Original" button toggles
-    assert window.viewer.showing_original()
-    window.act_original.setChecked(False)
-    assert not window.viewer.showing_original()
+    window.act_original.trigger()  # Original is a mode of its own: it replaces side by side ...
+    assert window.viewer.mode() == "original" and window.viewer.primary.item.mode() == "before"
+    assert not window.mode_actions["side"].isChecked()
+    window.mode_actions["side"].trigger()  # ... and side by side then shows original | colour again
+    assert window.viewer.mode() == "side" and window.viewer.primary.item.mode() == "after"
+    assert [window.mode_actions[m].shortcut().toString() for m in window.viewer.MODES] == \
+        ["Ctrl+2", "Ctrl+3", "Ctrl+4", "Ctrl+5"]
     # shortcuts are the documented ones
     assert window.act_fit.shortcut().toString() == "Ctrl+0"
     assert window.act_100.shortcut().toString() == "Ctrl+1"
@@ -128,3 +131,91 @@ def test_redo_shortcuts_unambiguous_and_include_ctrl_y(window):
     assert "Ctrl+Shift+Z" in keys
     if sys.platform != "darwin":
         assert "Ctrl+Y" in keys
+
+
+def _pane_colour(view: PhotoView, x: int, y: int):
+    return view.viewport().grab().toImage().pixelColor(x, y)
+
+
+def _is_gray(c) -> bool:
+    """Qt's "gray" is (160, 160, 164): neutral within a few levels, unlike the red result."""
+    return max(c.red(), c.green(), c.blue()) - min(c.red(), c.green(), c.blue()) < 8
+
+
+def test_original_then_side_by_side_shows_original_and_colour_with_their_labels(qtbot):
+    pv = PhotoViewer()
+    qtbot.addWidget(pv)
+    pv.resize(800, 400)
+    pv.show()
+    pv.set_photo(_image())
+    pv.set_before_caption("Original (toned scan)")
+    pv.set_mode("side")
+    assert pv.captions() == ["Original (toned scan)", "Colour: not ready yet"]  # nothing claims to be colour yet
+    pv.set_result(_image(colour=Qt.GlobalColor.red), "tiny (full resolution)")
+    pv.set_mode("original")
+    assert pv.secondary.isHidden() and pv.captions() == ["Original (toned scan)"]
+    c = pv.primary.viewport().rect().center()
+    assert _is_gray(_pane_colour(pv.primary, c.x(), c.y()))
+    pv.set_mode("side")
+    assert pv.captions() == ["Original (toned scan)", "tiny (full resolution)"]
+    qtbot.waitUntil(lambda: pv.secondary.viewport().width() > 50)
+    left = _pane_colour(pv.secondary, pv.secondary.viewport().width() // 2, pv.secondary.viewport().height() // 2)
+    right = _pane_colour(pv.primary, pv.primary.viewport().width() // 2, pv.primary.viewport().height() // 2)
+    assert _is_gray(left) and right.red() > 200 and right.green() < 50
+    # holding T in side by side must not turn the colour pane gray as well
+    pv.show_original(True)
+    assert pv.primary.item.mode() == "after" and pv.captions()[1] == "tiny (full resolution)"
+    pv.show_original(False)
+
+
+def test_split_divider_is_a_fraction_of_the_photo_and_follows_it(qtbot):
+    v = PhotoView()
+    qtbot.addWidget(v)
+    v.resize(600, 300)
+    v.show()
+    v.set_photo(_image(600, 300))
+    v.set_after(_image(600, 300, Qt.GlobalColor.red))
+    v.set_display("split", True)
+    qtbot.mousePress(v.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(v.divider_x(), 150))
+    qtbot.mouseMove(v.viewport(), QPoint(450, 150))
+    qtbot.mouseRelease(v.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(450, 150))
+    photo = v.photo_rect()
+    assert abs(v.split_fraction() - (450 - photo.left()) / photo.width()) < 0.01
+    # a narrow portrait photo next: the divider keeps its share of the PHOTO, so colour still shows
+    v.set_photo(_image(100, 300))
+    v.set_after(_image(100, 300, Qt.GlobalColor.red))
+    photo = v.photo_rect()
+    assert photo.width() < 150 and photo.left() <= v.divider_x() <= photo.right()
+    right = _pane_colour(v, int((v.divider_x() + photo.right()) / 2), 220)  # below the handle (mid-height)
+    left = _pane_colour(v, int((photo.left() + v.divider_x()) / 2), 220)
+    assert right.red() > 200 and right.green() < 50 and _is_gray(left)
+    # zooming moves the divider with the photo: the same photo column stays under it
+    column = v.mapToScene(QPoint(v.divider_x(), 150)).x()
+    v.zoom_by(2.0, QPointF(10, 150))
+    assert abs(v.mapToScene(QPoint(v.divider_x(), 150)).x() - column) < 1.0
+    assert abs(v.item.split_x() - v.split_fraction() * 100) < 1e-6
+
+
+def test_keyboard_moves_the_divider_and_the_view_is_described(qtbot):
+    v = PhotoView()
+    qtbot.addWidget(v)
+    v.resize(400, 300)
+    v.show()
+    assert v.accessibleName() == "Photo" and "Ctrl+O" in v.accessibleDescription()
+    v.set_photo(_image())
+    v.set_after(_image(colour=Qt.GlobalColor.red))
+    v.set_display("split", True)
+    v.setFocus()
+    qtbot.keyClick(v, Qt.Key.Key_BracketRight)
+    assert abs(v.split_fraction() - 0.55) < 1e-9
+    qtbot.keyClick(v, Qt.Key.Key_BracketLeft)
+    qtbot.keyClick(v, Qt.Key.Key_BracketLeft)
+    assert abs(v.split_fraction() - 0.45) < 1e-9
+    assert "45 %" in v.accessibleDescription() and "Original" in v.accessibleDescription()
+    v.set_display("after", False)
+    qtbot.keyClick(v, Qt.Key.Key_BracketRight)  # no divider in this mode: nothing moves
+    assert abs(v.split_fraction() - 0.45) < 1e-9
+    assert v.accessibleDescription() == "Colour"
+    pv = PhotoViewer()
+    qtbot.addWidget(pv)
+    assert pv.accessibleName() == "Photo viewer" and pv.secondary.accessibleName() == "Original photo"
