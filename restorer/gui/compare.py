@@ -1,7 +1,8 @@
 """Comparison view: 2-4 models on the current photo, in a grid of synchronised views.
 
 Each tile shows one model's full-resolution result, labelled with the model's name, its run time and its
-metrics (colourfulness; PSNR and SSIM when the input is a colour photo serving as ground truth). Every model is
+metrics (colourfulness; PSNR and SSIM when the input is a real colour photo serving as ground truth, never a toned
+scan: :mod:`restorer.gui.tone_labels`). Every model is
 loaded and run on a worker (the single-thread compute pool, one model after the other). Zooming or panning any
 tile moves all of them (:class:`~restorer.gui.viewer.ViewSync`).
 """
@@ -11,7 +12,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, Qt, QTimer, Signal
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (
     QGridLayout,
@@ -28,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from restorer.gui import jobs
 from restorer.gui.qimage import numpy_to_qimage
+from restorer.gui.tone_labels import is_reference
 from restorer.gui.viewer import PhotoView
 from restorer.gui.workers import Worker, pool
 from restorer.gui.zoom_view import ViewSync
@@ -35,14 +37,18 @@ from restorer.gui.zoom_view import ViewSync
 MIN_MODELS, MAX_MODELS = 2, 4
 
 
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("CompareView", text)
+
+
 def describe_result(r: jobs.CompareResult) -> str:
     """The tile caption: model, time, metrics (plain text, one line per idea)."""
     if r.error:
-        return f"{r.model_name} — failed: {r.error}"
+        return _tr("{model} — failed: {reason}").format(model=r.model_name, reason=r.error)
     t = f"{r.seconds:.2f} s"
     if r.load_seconds > 0.05:
-        t += f" (+{r.load_seconds:.1f} s loading)"
-    bits = [f"colourfulness {r.colourfulness:.1f}" if r.colourfulness is not None else ""]
+        t += _tr(" (+{seconds:.1f} s loading)").format(seconds=r.load_seconds)
+    bits = [_tr("colourfulness {value:.1f}").format(value=r.colourfulness) if r.colourfulness is not None else ""]
     if r.psnr is not None:
         bits.append("PSNR ∞" if math.isinf(r.psnr) else f"PSNR {r.psnr:.2f} dB")
     if r.ssim is not None:
@@ -57,7 +63,7 @@ class CompareTile(QWidget):
     def __init__(self, model_name: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model_name = model_name
-        self.label = QLabel(f"{model_name} — waiting…")
+        self.label = QLabel(_tr("{model} — waiting…").format(model=model_name))
         self.label.setWordWrap(True)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
@@ -65,6 +71,7 @@ class CompareTile(QWidget):
         self.view.set_placeholder("")
         self.view.set_display("after", False)
         self.view.set_captions(model_name, model_name)
+        self.view.setAccessibleName(_tr("{model} result").format(model=model_name))
         self.result: jobs.CompareResult | None = None
         lay = QVBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)
@@ -74,7 +81,7 @@ class CompareTile(QWidget):
 
     def set_running(self, fraction: float | None = None) -> None:
         pct = "" if fraction is None else f" {int(fraction * 100)} %"
-        self.label.setText(f"{self.model_name} — running…{pct}")
+        self.label.setText(_tr("{model} — running…{pct}").format(model=self.model_name, pct=pct))
 
     def set_result(self, r: jobs.CompareResult) -> None:
         self.result = r
@@ -96,23 +103,24 @@ class CompareView(QWidget):
         super().__init__(parent)
         self.cache = cache
         self.models = QListWidget()
-        self.models.setToolTip("Tick 2 to 4 models to compare on the current photo")
+        self.models.setToolTip(self.tr("Tick 2 to 4 models to compare on the current photo"))
+        self.models.setAccessibleName(self.tr("Models to compare"))
         self.models.itemChanged.connect(self._on_item_changed)
-        self.note = QLabel("Tick 2–4 models. Results are full resolution, without hints.")
+        self.note = QLabel(self.tr("Tick 2–4 models. Results are full resolution, without hints."))
         self.note.setWordWrap(True)
-        self.run_button = QPushButton("Run again")
+        self.run_button = QPushButton(self.tr("&Run again"))
         self.run_button.clicked.connect(lambda: self.run(force=True))
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
         self.progress.setTextVisible(False)
         self.progress.hide()
-        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button = QPushButton(self.tr("Cancel"))
         self.cancel_button.clicked.connect(self.cancel)
         self.cancel_button.hide()
         side = QWidget()
         sl = QVBoxLayout(side)
         sl.setContentsMargins(4, 4, 4, 4)
-        sl.addWidget(QLabel("<b>Models</b>"))
+        sl.addWidget(QLabel("<b>{}</b>".format(self.tr("Models"))))
         sl.addWidget(self.models, 1)
         sl.addWidget(self.note)
         sl.addWidget(self.run_button)
@@ -122,7 +130,7 @@ class CompareView(QWidget):
         self.grid = QGridLayout(self.grid_host)
         self.grid.setContentsMargins(0, 0, 0, 0)
         self.grid.setSpacing(4)
-        self.empty = QLabel("Open a photo and tick two or more models.")
+        self.empty = QLabel(self.tr("Open a photo and tick two or more models."))
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.grid.addWidget(self.empty, 0, 0)
         split = QSplitter(Qt.Orientation.Horizontal)
@@ -224,7 +232,7 @@ class CompareView(QWidget):
             return
         names = self.checked_models()
         if len(names) < MIN_MODELS:
-            self.status.emit("Tick at least two models to compare.")
+            self.status.emit(self.tr("Tick at least two models to compare."))
             self._rebuild_tiles()
             return
         self.cancel()
@@ -246,7 +254,7 @@ class CompareView(QWidget):
         self._total = len(todo)
         for i, tile in enumerate(todo):
             w = Worker(jobs.compare_model, self.cache, tile.model_name, self._photo.pixels,
-                       bool(getattr(self._photo, "was_color", False)), token=(gen, path), name="compare")
+                       is_reference(self._photo), token=(gen, path), name="compare")
             w.started.connect(lambda tile=tile: tile.set_running(0.0))
             w.progress.connect(lambda f, tile=tile, i=i: self._on_progress(tile, i, f))
             w.returned.connect(lambda r, gen=gen: self._on_result(gen, r))
@@ -274,7 +282,7 @@ class CompareView(QWidget):
             return
         r = jobs.CompareResult(tile.model_name, None, error=jobs.error_message(exc))
         tile.set_result(r)
-        self.status.emit(f"Comparison: {tile.model_name} failed: {r.error}")
+        self.status.emit(self.tr("Comparison: {model} failed: {reason}").format(model=tile.model_name, reason=r.error))
 
     def _on_done(self, w: Worker, gen: int) -> None:
         if w in self._workers:
@@ -298,7 +306,7 @@ class CompareView(QWidget):
             self.models.blockSignals(True)
             item.setCheckState(Qt.CheckState.Unchecked)
             self.models.blockSignals(False)
-            self.status.emit(f"At most {MAX_MODELS} models can be compared at once.")
+            self.status.emit(self.tr("At most {n} models can be compared at once.").format(n=MAX_MODELS))
             return
         self._schedule()
 
@@ -316,8 +324,8 @@ class CompareView(QWidget):
         self.tiles = []
         self.empty.setVisible(not names)
         if not names:
-            self.empty.setText("Open a photo and tick two or more models." if self._photo is None
-                               else "Tick two or more models to compare them on this photo.")
+            self.empty.setText(self.tr("Open a photo and tick two or more models.") if self._photo is None
+                               else self.tr("Tick two or more models to compare them on this photo."))
             self.resultsChanged.emit()
             return
         if self._display is None:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QPointF, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPalette, QPen, QPolygonF
 from PySide6.QtWidgets import QDockWidget, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
@@ -27,7 +27,7 @@ RESULT_COLOURS = [QColor(230, 120, 20), QColor(40, 120, 220), QColor(40, 170, 90
 
 
 def series_colour(role: str, result_index: int) -> QColor:
-    if role in ("original", "truth"):
+    if role in ("original", "truth", "toned"):
         return REFERENCE_COLOUR
     return RESULT_COLOURS[result_index % len(RESULT_COLOURS)]
 
@@ -47,6 +47,8 @@ class HistogramPlot(QWidget):
         self.auto_zoom = auto_zoom
         self._series: list[tuple[str, np.ndarray, QColor, bool]] = []
         self._note = ""
+        self.setAccessibleName(self.tr("{title} histogram").format(title=title))
+        self._describe()
         self.setMinimumHeight(90)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
@@ -54,7 +56,17 @@ class HistogramPlot(QWidget):
         """``(label, histogram, colour, filled)`` each; histograms are drawn as given (normalised by the core)."""
         self._series = [(lab, np.asarray(h, dtype=np.float64), c, f) for lab, h, c, f in series]
         self._note = note
+        self._describe()
         self.update()
+
+    def _describe(self) -> None:
+        """For screen readers: which series are drawn and the range shown (the plot itself is only pixels)."""
+        if not self._series:
+            self.setAccessibleDescription(self._note or self.tr("no data yet"))
+            return
+        lo, hi = self.visible_range()
+        self.setAccessibleDescription(self.tr("{series}; from {lo:g} to {hi:g}").format(
+            series=", ".join(label for label, _, _, _ in self._series), lo=lo, hi=hi))
 
     def series(self) -> list[tuple[str, np.ndarray, QColor, bool]]:
         return list(self._series)
@@ -118,7 +130,7 @@ class HistogramPlot(QWidget):
         p.drawRect(plot)
         if not self._series:
             p.setPen(text)
-            p.drawText(plot, Qt.AlignmentFlag.AlignCenter, "no data yet")
+            p.drawText(plot, Qt.AlignmentFlag.AlignCenter, self.tr("no data yet"))
             p.end()
             return
         p.setClipRect(plot)
@@ -179,19 +191,25 @@ class HistogramPanel(QWidget):
         self.table.setTextFormat(Qt.TextFormat.RichText)
         self.table.setWordWrap(True)
         self.table.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
-        self.plot_L = HistogramPlot("L (lightness)", 0.0, 100.0)
-        self.plot_a = HistogramPlot("a (green − / red +)", -110.0, 110.0, auto_zoom=True)
-        self.plot_b = HistogramPlot("b (blue − / yellow +)", -110.0, 110.0, auto_zoom=True)
+        self.table.setAccessibleName(self.tr("Histogram numbers"))
+        self.plot_L = HistogramPlot(self.tr("L (lightness)"), 0.0, 100.0)
+        self.plot_a = HistogramPlot(self.tr("a (green − / red +)"), -110.0, 110.0, auto_zoom=True)
+        self.plot_b = HistogramPlot(self.tr("b (blue − / yellow +)"), -110.0, 110.0, auto_zoom=True)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 6, 6, 6)
         lay.addWidget(self.table)
         for plot in (self.plot_L, self.plot_a, self.plot_b):
             lay.addWidget(plot, 1)
+        self.setAccessibleName(self.tr("Histograms"))
         self.data: HistogramSet | None = None
         self.set_data(None)
 
     def set_message(self, text: str) -> None:
         self.table.setText(f"<i>{html.escape(text)}</i>")
+
+    def _role_note(self, role: str) -> str:
+        return {"original": self.tr("gray: L only"), "truth": self.tr("ground truth"),
+                "toned": self.tr("toned scan: one tint, not a colour reference")}.get(role, "")
 
     def set_data(self, data: HistogramSet | None) -> None:
         """Show a computed set (None clears the panel)."""
@@ -199,7 +217,7 @@ class HistogramPanel(QWidget):
         if data is None or not data.series:
             for plot in (self.plot_L, self.plot_a, self.plot_b):
                 plot.set_series([])
-            self.set_message("Histograms appear once a photo is colourised.")
+            self.set_message(self.tr("Histograms appear once a photo is colourised."))
             return
         L, a, b = [], [], []
         rows = []
@@ -215,27 +233,30 @@ class HistogramPanel(QWidget):
                 b.append((s.label, s.b, colour, filled))
             swatch = f"<span style='color:{colour.name()}; font-size:large'>■</span>"
             name = html.escape(s.label)
-            if s.role == "original":
-                name += " <small>(gray: L only)</small>"
-            elif s.role == "truth":
-                name += " <small>(ground truth)</small>"
-            elif data.reference == s.label:
-                name += " <small>(ref.)</small>"
+            note = self._role_note(s.role) or (self.tr("ref.") if data.reference == s.label else "")
+            if note:
+                name += f" <small>({html.escape(note)})</small>"
             rows.append(f"<tr><td>{swatch} {name}</td><td align='right'>{_fmt(s.colourfulness, 1)}</td>"
                         f"<td align='right'>{_fmt(s.js_a)}</td><td align='right'>{_fmt(s.js_b)}</td></tr>")
-        ref = html.escape(data.reference) if data.reference else "—"
-        head = ("<tr><th align='left'>series</th><th align='right'>colourfulness</th>"
-                "<th align='right'>JS a</th><th align='right'>JS b</th></tr>")
-        foot = (f"<small>JS = Jensen–Shannon divergence of the a/b histograms vs {ref} "
-                f"(nats; 0 = same distribution, ln 2 ≈ 0.69 = disjoint). "
-                f"Colourfulness: Hasler &amp; Süsstrunk (0 = gray, ~33 moderate).</small>")
+        head = "<tr><th align='left'>{}</th><th align='right'>{}</th><th align='right'>{}</th>" \
+               "<th align='right'>{}</th></tr>".format(self.tr("series"), self.tr("colourfulness"),
+                                                        self.tr("JS a"), self.tr("JS b"))
         if data.reference is None:
-            foot = ("<small>JS divergence needs a reference: a colour photo as input (ground truth) or a second "
-                    "model in the Compare tab. Colourfulness: Hasler &amp; Süsstrunk (0 = gray).</small>")
-        self.table.setText(f"<table cellspacing='0' cellpadding='3'>{head}{''.join(rows)}</table>{foot}")
+            foot = self.tr("JS divergence needs a reference: a colour photo as input (ground truth) or a second "
+                           "model in the Compare tab. Colourfulness: Hasler & Süsstrunk (0 = gray).")
+            if any(s.role == "toned" for s in data.series):
+                foot = self.tr("A toned scan is not ground truth: scores against its one tint would measure the "
+                               "tint. ") + foot
+        else:
+            foot = self.tr("JS = Jensen–Shannon divergence of the a/b histograms vs {ref} (nats; 0 = same "
+                           "distribution, ln 2 ≈ 0.69 = disjoint). Colourfulness: Hasler & Süsstrunk (0 = gray, "
+                           "~33 moderate).").format(ref=data.reference)
+        self.table.setText(f"<table cellspacing='0' cellpadding='3'>{head}{''.join(rows)}</table>"
+                           f"<small>{html.escape(foot)}</small>")
+        no_colour = self.tr("no colour yet")
         self.plot_L.set_series(L)
-        self.plot_a.set_series(a, "" if a else "no colour yet")
-        self.plot_b.set_series(b, "" if b else "no colour yet")
+        self.plot_a.set_series(a, "" if a else no_colour)
+        self.plot_b.set_series(b, "" if b else no_colour)
 
 
 class HistogramDock(QDockWidget):
@@ -249,7 +270,7 @@ class HistogramDock(QDockWidget):
     DEBOUNCE_MS = 200
 
     def __init__(self, inputs: Callable[[], list[tuple[str, Any, str]]], parent: QWidget | None = None) -> None:
-        super().__init__("Histograms", parent)
+        super().__init__(QCoreApplication.translate("HistogramDock", "Histograms"), parent)
         self.setObjectName("histogramsDock")
         self.inputs = inputs
         self.panel = HistogramPanel()
@@ -286,7 +307,8 @@ class HistogramDock(QDockWidget):
         self.last_inputs = items
         w = Worker(jobs.compute_histograms, items, token=id(items), name="histograms")
         w.returned.connect(self._on_done)
-        w.errored.connect(lambda e: self.panel.set_message(f"Histograms failed: {jobs.error_message(e)}"))
+        w.errored.connect(lambda e: self.panel.set_message(
+            self.tr("Histograms failed: {reason}").format(reason=jobs.error_message(e))))
         self.worker = w
         w.start(pool("io"))
 

@@ -110,3 +110,48 @@ def test_unreadable_photo_clears_the_previous_histograms(qtbot, window, gray_png
     qtbot.waitUntil(lambda: window.strip.count() == 2, timeout=20_000)
     window.strip.select_path(broken)
     qtbot.waitUntil(lambda: window.histograms.data is None, timeout=10_000)
+
+
+def sepia_png(folder):
+    """A sepia print scanned in colour: real chroma (mean ~14), all of it along one hue that follows L."""
+    from guihelpers import write_png
+
+    from restorer.core.color import lab_to_rgb
+
+    y, x = np.mgrid[0:96, 0:128].astype(np.float32)
+    L = np.clip(50 + 35 * np.sin(x / 9.0) * np.cos(y / 7.0), 5, 95)
+    c = 22 * np.sin(np.pi * L / 100.0)
+    lab = np.stack([L, c * np.cos(np.deg2rad(75)), c * np.sin(np.deg2rad(75))], axis=-1)
+    return write_png(folder / "sepia" / "sepia.png", np.round(lab_to_rgb(lab) * 255).astype(np.uint8))
+
+
+def test_a_toned_scan_is_not_ground_truth(qtbot, window, tmp_path):
+    path = sepia_png(tmp_path)
+    open_and_wait(qtbot, window, path)
+    assert window.doc.image.was_color  # it has chroma ...
+    assert window.viewer.captions()[0] == "Original (toned scan)"  # ... but is labelled for what it is
+    data = _wait_histograms(qtbot, window, 2)
+    toned, res = data.series
+    assert toned.role == "toned" and toned.a is not None  # its tint is plotted ...
+    assert data.reference is None and res.js_a is None and res.js_b is None  # ... and scores nothing
+    assert "toned scan" in window.histograms.table.text() and "ground truth" not in toned.label.lower()
+    # the comparison gives no PSNR/SSIM against a tint either
+    window.compare.set_checked(["tiny-test", "tiny-test-2"])
+    with qtbot.waitSignal(window.compare.comparisonFinished, timeout=60_000):
+        window.act_compare.trigger()
+    assert all(t.result.psnr is None and "PSNR" not in t.label.text() for t in window.compare.tiles)
+    data = _wait_histograms(qtbot, window, 3)
+    assert data.reference == "each other"  # two models: measured against each other, not against the tint
+
+
+def test_histogram_widgets_have_accessible_names(qtbot):
+    from restorer.gui.histogram_widget import HistogramPanel
+
+    panel = HistogramPanel()
+    qtbot.addWidget(panel)
+    assert panel.accessibleName() == "Histograms"
+    assert [p.accessibleName() for p in (panel.plot_L, panel.plot_a, panel.plot_b)] == [
+        "L (lightness) histogram", "a (green − / red +) histogram", "b (blue − / yellow +) histogram"]
+    assert panel.plot_a.accessibleDescription() == "no data yet"
+    panel.plot_a.set_series([("Original", np.ones(44), panel.palette().text().color(), True)])
+    assert panel.plot_a.accessibleDescription().startswith("Original; from")
