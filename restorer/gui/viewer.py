@@ -148,8 +148,7 @@ class PhotoView(ZoomView):
         self._show_divider = False
         self._hint_mode = False
         self._captions: tuple[str, str] = (self.tr("Original"), self.tr("Colour"))
-        open_key = QKeySequence(QKeySequence.StandardKey.Open).toString(QKeySequence.SequenceFormat.NativeText)
-        self._placeholder = self.tr("Drop photos or folders here, or press {key}").format(key=open_key)
+        self._placeholder = self.default_placeholder()
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # Tab reaches the photo: arrows pan, [ and ] split
         self.setAccessibleName(self.tr("Photo"))
         self._describe()
@@ -192,6 +191,11 @@ class PhotoView(ZoomView):
 
     def placeholder(self) -> str:
         return self._placeholder
+
+    def default_placeholder(self) -> str:
+        """What an empty viewer says: how to open photos."""
+        open_key = QKeySequence(QKeySequence.StandardKey.Open).toString(QKeySequence.SequenceFormat.NativeText)
+        return self.tr("Drop photos or folders here, or press {key}").format(key=open_key)
 
     def split_fraction(self) -> float:
         """Where the divider is, as a share of the photo's width (0 = all colour, 1 = all original)."""
@@ -438,6 +442,11 @@ class PhotoViewer(QWidget):
         for v in self.views():
             v.set_photo(pm)
         self.secondary.set_after(None)
+
+    def clear(self) -> None:
+        """No photo (the last one was removed): the viewer says how to open one again."""
+        self.set_photo(None)
+        self.primary.set_placeholder(self.primary.default_placeholder())
 
     def set_before_caption(self, caption: str) -> None:
         """What the original is called on screen (e.g. "Original (toned scan)")."""
