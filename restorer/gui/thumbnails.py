@@ -50,7 +50,7 @@ def _placeholder(size: int, text: str = "…", colour: QColor = QColor(90, 90, 9
 class ThumbnailStrip(QListWidget):
     """Horizontal strip of photos. ``photoSelected(Path)`` when the user picks one.
 
-    Unreadable photos stay in the strip, marked broken (warning icon, "cannot open" in the name, the reason as
+    Unreadable photos stay in the strip, marked broken (warning icon, "cannot open:" before the name, the reason as
     tooltip), and are reported through ``thumbFailed``, until the user removes them; ``photosRemoved(list)``
     then tells the window which photos to forget.
     """
@@ -166,7 +166,8 @@ class ThumbnailStrip(QListWidget):
         if item is not None:
             item.setIcon(self._broken)
             item.setData(ERROR_ROLE, reason)
-            item.setText(self.tr("{name} (cannot open)").format(name=Path(path).name))
+            # In front: names are elided in the middle, and this must stay readable.
+            item.setText(self.tr("cannot open: {name}").format(name=Path(path).name))
             item.setForeground(QColor(200, 80, 60))
             item.setToolTip(f"{path}\n{reason}")
             item.setData(Qt.ItemDataRole.AccessibleTextRole,
