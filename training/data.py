@@ -15,8 +15,8 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from restorer.core.color import rgb_to_lab
 from restorer.core.io import SUPPORTED_EXTENSIONS, ImageError, read_image
+from restorer.lab import rgb_to_lab
 
 GRAY_CHROMA = 4.0  # mean Lab chroma below which a photo counts as gray (as shared/data's own filter)
 

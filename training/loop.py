@@ -128,8 +128,8 @@ def validate(net, val_rgb: torch.Tensor, device, batch: int = 16) -> tuple[dict[
     for i in range(0, len(val_rgb), batch):
         lab = _batch_lab(val_rgb[i:i + batch]).to(device)
         L = lab[:, :1]
-        x = torch.cat([(L - 50) / 50, torch.zeros_like(lab[:, 1:]), torch.zeros_like(L)], 1)
-        ab = net(x[:, : net_in_channels(net)]) * 110.0
+        x = torch.cat([(L - L_CENT) / L_NORM, torch.zeros_like(lab[:, 1:]), torch.zeros_like(L)], 1)
+        ab = net(x[:, : net_in_channels(net)]) * AB_NORM
         preds.append((lab_to_rgb_t(torch.cat([L, ab], 1)).clamp(0, 1) * 255 + 0.5).byte().cpu())
     net.train(was_training)
     pred = torch.cat(preds).permute(0, 2, 3, 1).numpy()
@@ -220,42 +220,40 @@ class Trainer:
 
     # -------------------------------------------------------------------------------------- setup
     def _build_net(self):
-        from restorer.nets import create_arch
+        from restorer.nets import arch_spec, create_arch
 
         cfg = self.cfg
         if cfg.base:
-            from restorer.core.models import load_network, resolve
-
-            card = resolve(cfg.base)
-            self.base_card = card
-            kwargs = {**card.arch_kwargs, **cfg.arch_kwargs}
-            cfg.arch, cfg.arch_kwargs = card.arch, kwargs
-            cfg.working_size = cfg.working_size or card.working_size
-            net = load_network(card)
-            if kwargs != card.arch_kwargs:  # e.g. a new head on a trained network: keep every tensor that fits
-                import dataclasses
-
-                from restorer.core.models import build_network
-
-                new = build_network(dataclasses.replace(card, arch_kwargs=kwargs))
-                target = new.state_dict()
-                fits = {k: v for k, v in net.state_dict().items() if k in target and target[k].shape == v.shape}
-                new.load_state_dict(fits, strict=False)
-                fresh = sorted({k.rsplit(".", 1)[0] for k in target if k not in fits})
-                self.log(f"{card.name} with {kwargs}: {len(fits)} tensors kept, new: {', '.join(fresh) or 'none'}")
-                net = new
+            net = self._net_from_base()
         else:
-            kwargs = {**DEFAULT_ARCH_KWARGS.get(cfg.arch, {}), **cfg.arch_kwargs}
-            cfg.arch_kwargs = kwargs
-            extra = {"pretrained": True} if cfg.arch in ("effnet_unet", "vgg16_unet") else {}
-            net = create_arch(cfg.arch, in_channels=4, **kwargs, **extra)
-        if cfg.freeze_encoder:
-            if not hasattr(net, "freeze_backbone"):
-                raise ValueError(f"--freeze-encoder needs a pretrained encoder; {cfg.arch} has none")
-            net.extra_frozen = ("encoder.",)
-        if hasattr(net, "freeze_backbone"):
-            net.freeze_backbone()
+            cfg.arch_kwargs = {**arch_spec(cfg.arch).defaults, **cfg.arch_kwargs}
+            # An arch with a backbone loads its ImageNet trunk when built (its ``pretrained`` defaults to True).
+            net = create_arch(cfg.arch, in_channels=4, **cfg.arch_kwargs)
+        if arch_spec(cfg.arch).backbone is not None:
+            net.freeze_backbone(whole_encoder=cfg.freeze_encoder)
+        elif cfg.freeze_encoder:
+            raise ValueError(f"--freeze-encoder needs a pretrained encoder; {cfg.arch} has none")
         return net.train()
+
+    def _net_from_base(self):
+        """The base model's network, rebuilt with any new arch_kwargs (keeping every tensor that still fits)."""
+        from restorer.core.models import build_network, load_network, resolve
+
+        cfg = self.cfg
+        card = self.base_card = resolve(cfg.base)
+        kwargs = {**card.arch_kwargs, **cfg.arch_kwargs}
+        cfg.arch, cfg.arch_kwargs = card.arch, kwargs
+        cfg.working_size = cfg.working_size or card.working_size
+        net = load_network(card)
+        if kwargs == card.arch_kwargs:
+            return net
+        new = build_network(dataclasses.replace(card, arch_kwargs=kwargs))  # e.g. a new head on a trained net
+        target = new.state_dict()
+        fits = {k: v for k, v in net.state_dict().items() if k in target and target[k].shape == v.shape}
+        new.load_state_dict(fits, strict=False)
+        fresh = sorted({k.rsplit(".", 1)[0] for k in target if k not in fits})
+        self.log(f"{card.name} with {kwargs}: {len(fits)} tensors kept, new: {', '.join(fresh) or 'none'}")
+        return new
 
     def load_val(self) -> None:
         """The validation crops (enough to validate or export without the training set)."""
@@ -405,11 +403,11 @@ class Trainer:
         lab = _batch_lab(rgb_u8.to(self.device))
         L, ab = lab[:, :1], lab[:, 1:]
         hint, mask = simulate_hints(ab)
-        x = torch.cat([(L - 50) / 50, hint / 110, mask], 1)
+        x = torch.cat([(L - L_CENT) / L_NORM, hint / AB_NORM, mask], 1)
         if cfg.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=cfg.bf16):
-            pred = self.net(x).float() * 110.0
+            pred = self.net(x).float() * AB_NORM
         out: dict[str, float] = {}
         if adversarial:
             # Discriminator first, on a detached prediction.
@@ -599,7 +597,7 @@ class Trainer:
             },
             metrics={**{k: round(v, 4) for k, v in metrics.items() if isinstance(v, float)},
                      "val_images": cfg.val_count, "val_crop": cfg.val_size},
-            backbone=backbone_entry(net),
+            backbone=backbone_entry(cfg.arch),
             created=time.strftime("%Y-%m-%dT%H:%M:%S"), restorer_version=__version__,
         )
         path = save_model(net, card, cfg.out_dir or user_models_dir())

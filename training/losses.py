@@ -6,10 +6,9 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.nn.utils import spectral_norm
 
-from restorer.core.color import AB_NORM, lab_to_rgb_t
-
-_MEAN = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
-_STD = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
+from restorer.lab import AB_NORM, L_CENT, L_NORM, rgb_to_lab
+from restorer.nets.backbones import IMAGENET_MEAN, IMAGENET_STD
+from restorer.nets.vgg import load_vgg16_features
 
 
 def weighted_l1(pred_ab: torch.Tensor, gt_ab: torch.Tensor, chroma_boost: float = 0.0,
@@ -63,8 +62,6 @@ class ColourRebalance:
         import cv2
         import numpy as np
 
-        from restorer.core.color import rgb_to_lab
-
         self.step, self.n = step, int(round(2 * AB_NORM / step))
         hist = np.zeros((self.n, self.n), np.float64)
         for rgb in images:
@@ -96,8 +93,6 @@ class PerceptualLoss(nn.Module):
         # VGG on every full-size crop would cost more than the generator itself on a CPU: a few
         # downsampled crops per batch give the same gradient direction at a quarter of the price.
         self.max_items, self.size = max_items, size
-        from restorer.core.lpips import load_vgg16_features
-
         feats = load_vgg16_features("cpu")
         self.slices = nn.ModuleList()
         start = 0
@@ -106,8 +101,8 @@ class PerceptualLoss(nn.Module):
             start = end
         for p in self.parameters():
             p.requires_grad_(False)
-        self.register_buffer("mean", _MEAN.clone())
-        self.register_buffer("std", _STD.clone())
+        self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1))
+        self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1))
 
     def train(self, mode: bool = True):
         return super().train(False)
@@ -142,7 +137,7 @@ class PatchDiscriminator(nn.Module):
         self.net = nn.Sequential(*layers)
 
     def forward(self, L: torch.Tensor, ab: torch.Tensor) -> torch.Tensor:
-        return self.net(torch.cat([(L - 50.0) / 50.0, ab / AB_NORM], dim=1))
+        return self.net(torch.cat([(L - L_CENT) / L_NORM, ab / AB_NORM], dim=1))
 
 
 def d_loss(d_real: torch.Tensor, d_fake: torch.Tensor, mode: str = "lsgan") -> torch.Tensor:
@@ -168,6 +163,3 @@ def gradient_penalty(disc: PatchDiscriminator, L: torch.Tensor, real_ab: torch.T
     (grad,) = torch.autograd.grad(out.sum(), mix, create_graph=True)
     return ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
 
-
-def lab_to_rgb(L: torch.Tensor, ab: torch.Tensor) -> torch.Tensor:
-    return lab_to_rgb_t(torch.cat([L, ab], dim=1))

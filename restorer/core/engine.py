@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 import torch
 
-from restorer.core.color import check_strength, from_float, lab_to_rgb, luminance, to_float
+from restorer.core.color import AB_NORM, check_strength, from_float, lab_to_rgb, luminance, to_float
 from restorer.core.hints import Hint, RegionHint, apply_regions, point_hints, propagate, rasterize
 
 ProgressFn = Callable[[float], None]
@@ -72,7 +72,7 @@ def predict_ab(pixels: np.ndarray, model, hints: list[Hint | RegionHint] | None 
         mask = torch.from_numpy(mask_np)[None].to(dev)
     ab = model(L_t, ab_hint, mask)[0].float().cpu().numpy()
     if strength != 1.0:
-        ab = np.clip(ab * np.float32(strength), -110.0, 110.0)
+        ab = np.clip(ab * np.float32(strength), -AB_NORM, AB_NORM)
     return apply_regions(propagate(ab, L, hints), hints), L
 
 

@@ -102,7 +102,7 @@ def _thumb(rgb: np.ndarray) -> np.ndarray:
 
 def _gray_of(gt: np.ndarray) -> np.ndarray:
     """The ground truth's L with a = b = 0, as uint8 RGB: the model input and the baseline at once."""
-    from restorer.core.color import from_float, lab_to_rgb, rgb_to_lab, to_float
+    from restorer.lab import from_float, lab_to_rgb, rgb_to_lab, to_float
 
     lab = rgb_to_lab(to_float(gt))
     lab[..., 1:] = 0.0

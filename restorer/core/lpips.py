@@ -12,7 +12,8 @@ The distance, for inputs in [-1, 1]: scale with LPIPS's ScalingLayer (shift [-.0
 unit-normalise each over channels (eps 1e-10), square their difference, weight channels with the 1x1 head,
 average over space and sum over the five layers. 0 for identical images; larger is more different.
 
-:func:`load_vgg16_features` is also the trunk of the trainer's perceptual loss, so both use the same weights.
+The VGG16 trunk (:func:`restorer.nets.vgg.load_vgg16_features`) is also the perceptual loss's and the encoder of
+``vgg16_unet``, so all three use the same weights.
 """
 from __future__ import annotations
 
@@ -22,68 +23,11 @@ import numpy as np
 import torch
 from torch import nn
 
+from restorer.nets.backbones import BackboneMissing, load_backbone_state
+from restorer.nets.vgg import VGG16_CHANNELS, VGG16_FILE, VGG16_TAPS, load_vgg16_features
 from restorer.paths import backbones_dir
 
-VGG16_FILE = "vgg16_features.safetensors"
 LPIPS_VGG_LIN_FILE = "lpips_vgg_lin.safetensors"
-
-# torchvision's VGG16 ("D") feature configuration: conv widths, "M" = 2x2 max-pool.
-_VGG16_CFG: list[int | str] = [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M",
-                               512, 512, 512, "M"]
-#: End indices (exclusive) in ``features`` of the five LPIPS taps: relu1_2, relu2_2, relu3_3, relu4_3, relu5_3.
-VGG16_TAPS = (4, 9, 16, 23, 30)
-_LPIPS_CHANNELS = (64, 128, 256, 512, 512)
-
-
-class BackboneMissing(FileNotFoundError):
-    """A weights file under resources/backbones is absent (one-line message for the user)."""
-
-
-def _load_state_dict(path: Path) -> dict[str, torch.Tensor]:
-    if not path.is_file():
-        raise BackboneMissing(f"backbone weights not found: {path}")
-    if path.suffix == ".safetensors":
-        from safetensors.torch import load_file
-
-        sd = load_file(str(path), device="cpu")
-    else:  # a plain PyTorch state_dict (.pth), as the originals were shipped
-        sd = torch.load(str(path), map_location="cpu", weights_only=True)
-    # Stored as float16 to halve the download; computing in float16 on the CPU would be slow and less exact.
-    return {k: v.float() if v.is_floating_point() else v for k, v in sd.items()}
-
-
-def vgg16_features_module() -> nn.Sequential:
-    """Untrained torchvision-layout VGG16 ``features`` (31 modules, non-inplace ReLUs)."""
-    layers: list[nn.Module] = []
-    c_in = 3
-    for v in _VGG16_CFG:
-        if v == "M":
-            layers.append(nn.MaxPool2d(kernel_size=2, stride=2))
-        else:
-            layers.append(nn.Conv2d(c_in, int(v), kernel_size=3, padding=1))
-            # Not in-place (torchvision's are): a caller that taps a conv output must not see it rectified.
-            layers.append(nn.ReLU(inplace=False))
-            c_in = int(v)
-    return nn.Sequential(*layers)
-
-
-def _freeze(module: nn.Module) -> nn.Module:
-    module.eval()
-    for p in module.parameters():
-        p.requires_grad_(False)
-    return module
-
-
-def load_vgg16_features(device: str | torch.device = "cpu", path: str | Path | None = None) -> nn.Sequential:
-    """torchvision-layout ImageNet VGG16 ``features`` (31 modules), float32, frozen, in eval mode, on ``device``.
-
-    Expects ImageNet-normalised RGB (mean 0.485/0.456/0.406, std 0.229/0.224/0.225) as torchvision does;
-    LPIPS feeds it its own scaling instead. ``path`` overrides ``resources/backbones/vgg16_features.safetensors``
-    (a ``.pth`` state_dict also works). Raises :class:`BackboneMissing` if the file is absent.
-    """
-    features = vgg16_features_module()
-    features.load_state_dict(_load_state_dict(Path(path) if path else backbones_dir() / VGG16_FILE), strict=True)
-    return _freeze(features.to(device=device, dtype=torch.float32))  # type: ignore[return-value]
 
 
 def _normalize_tensor(x: torch.Tensor, eps: float = 1e-10) -> torch.Tensor:
@@ -106,9 +50,9 @@ class LPIPS(nn.Module):
         self.slices = nn.ModuleList(nn.Sequential(*features[a:b]) for a, b in zip(starts, VGG16_TAPS))
         self.register_buffer("shift", torch.tensor([-0.030, -0.088, -0.188]).view(1, 3, 1, 1))
         self.register_buffer("scale", torch.tensor([0.458, 0.448, 0.450]).view(1, 3, 1, 1))
-        lin = _load_state_dict(Path(lin_path) if lin_path else backbones_dir() / LPIPS_VGG_LIN_FILE)
+        lin = load_backbone_state(Path(lin_path) if lin_path else LPIPS_VGG_LIN_FILE)
         weights = []
-        for i, c in enumerate(_LPIPS_CHANNELS):
+        for i, c in enumerate(VGG16_CHANNELS):
             w = lin[f"lin{i}.model.1.weight"]
             if tuple(w.shape) != (1, c, 1, 1):
                 raise ValueError(f"lin{i} head has shape {tuple(w.shape)}, expected (1, {c}, 1, 1)")
@@ -116,7 +60,7 @@ class LPIPS(nn.Module):
         # Plain buffers rather than Conv2d(c, 1, 1, bias=False): the 1x1 conv is a weighted channel sum.
         for i, w in enumerate(weights):
             self.register_buffer(f"lin{i}", w.view(1, -1, 1, 1).clone())
-        _freeze(self)
+        self.requires_grad_(False).eval()
 
     def train(self, mode: bool = True) -> LPIPS:
         # Always eval: there is no dropout/batch-norm to switch, and a metric must not change behaviour.

@@ -19,10 +19,12 @@ import math
 import cv2
 import numpy as np
 
+from restorer.lab import AB_NORM, rgb_to_lab, to_float
+
 #: Default histogram settings for a and b. 110 bins over [-110, 110] are 2 Lab units wide: fine enough to
 #: separate "slightly warm" from "neutral", coarse enough that a few images do not give a comb of empty bins.
 AB_BINS = 110
-AB_RANGE = (-110.0, 110.0)
+AB_RANGE = (-AB_NORM, AB_NORM)
 L_BINS = 100
 #: Additive smoothing for the divergences: an empty predicted bin where the ground truth has mass gives a large
 #: but finite KL instead of infinity.
@@ -140,16 +142,7 @@ def colourfulness(rgb: np.ndarray) -> float:
 
 def to_lab(pixels: np.ndarray) -> np.ndarray:
     """CIE Lab (D65, L in [0, 100]) of RGB pixels (uint8, uint16 or float [0, 1]) as float32 ``HxWx3``."""
-    pixels = np.asarray(pixels)
-    if pixels.dtype == np.uint8:
-        rgb = pixels.astype(np.float32) / 255.0
-    elif pixels.dtype == np.uint16:
-        rgb = pixels.astype(np.float32) / 65535.0
-    else:
-        rgb = pixels.astype(np.float32, copy=False)
-    from restorer.core.color import rgb_to_lab  # lazy: metrics stays importable on its own
-
-    return rgb_to_lab(rgb)
+    return rgb_to_lab(to_float(np.asarray(pixels)))
 
 
 def _as_lab(image: np.ndarray) -> np.ndarray:

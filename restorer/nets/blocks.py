@@ -5,6 +5,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from restorer.lab import AB_NORM, lab_to_linear_rgb_t
+
 
 def conv_bn_relu(cin: int, cout: int, k: int = 3, stride: int = 1) -> nn.Sequential:
     return nn.Sequential(
@@ -83,8 +85,6 @@ class AbHead(nn.Module):
 
 def _in_srgb_gamut(ab: torch.Tensor) -> torch.Tensor:
     """For P x 2 ab values: is there a lightness at which the colour is displayable in sRGB?"""
-    from restorer.core.color import lab_to_linear_rgb_t
-
     L = torch.linspace(1, 99, 50)[:, None].expand(-1, len(ab))
     lab = torch.stack([L, ab[None, :, 0].expand_as(L), ab[None, :, 1].expand_as(L)])[None]  # 1 x 3 x nL x P
     lin = lab_to_linear_rgb_t(lab)[0]
@@ -97,7 +97,7 @@ def ab_bin_centres(step: float = 10.0) -> torch.Tensor:
     Zhang et al. quantise ab in steps of 10 and keep the 313 cells their data used; here a cell is kept when any
     point of a 5 x 5 grid inside it is in gamut at some lightness, so the head needs no data file.
     """
-    c = torch.arange(-110 + step / 2, 110, step)
+    c = torch.arange(-AB_NORM + step / 2, AB_NORM, step)
     a, b = torch.meshgrid(c, c, indexing="ij")
     centres = torch.stack([a.flatten(), b.flatten()], 1)
     offs = torch.linspace(-0.45 * step, 0.45 * step, 5)
@@ -120,7 +120,7 @@ class BinsHead(nn.Module):
     def __init__(self, cin: int, temperature: float = 0.4, hidden: int = 64):
         super().__init__()
         self.temperature = temperature
-        self.register_buffer("centres", ab_bin_centres() / 110.0, persistent=False)
+        self.register_buffer("centres", ab_bin_centres() / AB_NORM, persistent=False)
         q = len(self.centres)
         self.body = nn.Sequential(nn.Conv2d(cin, hidden, 3, padding=1), nn.ReLU(inplace=True),
                                   nn.Conv2d(hidden, q, 1))

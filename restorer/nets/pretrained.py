@@ -8,40 +8,24 @@ file by checksum (see ``restorer.core.models``).
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from restorer.lab import L_CENT, L_NORM, gray_srgb_t
+from restorer.nets.backbones import IMAGENET_MEAN, IMAGENET_STD, Backbone, load_trunk
 from restorer.nets.blocks import UpBlock, conv_bn_relu, make_head
 from restorer.nets.registry import register_arch
-
-_IMAGENET_MEAN = (0.485, 0.456, 0.406)
-_IMAGENET_STD = (0.229, 0.224, 0.225)
+from restorer.nets.vgg import VGG16_CHANNELS, VGG16_FILE, VGG16_SHA256, VGG16_TAPS, vgg16_features_module
 
 
 def gray_rgb_from_normalised_l(l_norm: torch.Tensor) -> torch.Tensor:
     """(L-50)/50 -> the sRGB gray with that lightness, ImageNet-normalised, 3 channels (what the trunk expects)."""
-    L = l_norm * 50.0 + 50.0
-    fy = (L + 16.0) / 116.0
-    y = torch.where(fy ** 3 > 216.0 / 24389.0, fy ** 3, (116.0 * fy - 16.0) / (24389.0 / 27.0)).clamp(0, 1)
-    g = torch.where(y <= 0.0031308, 12.92 * y, 1.055 * y.clamp_min(1e-8) ** (1 / 2.4) - 0.055)
-    mean = torch.tensor(_IMAGENET_MEAN, dtype=g.dtype, device=g.device).view(1, 3, 1, 1)
-    std = torch.tensor(_IMAGENET_STD, dtype=g.dtype, device=g.device).view(1, 3, 1, 1)
+    g = gray_srgb_t(l_norm * L_NORM + L_CENT)
+    mean = torch.tensor(IMAGENET_MEAN, dtype=g.dtype, device=g.device).view(1, 3, 1, 1)
+    std = torch.tensor(IMAGENET_STD, dtype=g.dtype, device=g.device).view(1, 3, 1, 1)
     return (g.expand(-1, 3, -1, -1) - mean) / std
-
-
-def load_backbone_state(file_name: str) -> dict[str, torch.Tensor]:
-    """Trunk weights from resources/backbones as float32 (safetensors: no code is executed)."""
-    from safetensors.torch import load_file
-
-    from restorer.paths import backbones_dir
-
-    path = Path(backbones_dir()) / file_name
-    if not path.exists():
-        raise FileNotFoundError(f"pretrained backbone {path} is missing (reinstall Restorer)")
-    return {k: v.float() if v.is_floating_point() else v for k, v in load_file(str(path)).items()}
 
 
 # ------------------------------------------------------------------------------------ EfficientNet-Lite0
@@ -124,14 +108,13 @@ class PretrainedUNet(nn.Module):
     on its exact pixels.
     """
 
-    backbone_file: str = ""
-    frozen_prefixes: tuple[str, ...] = ()
-    # Kept fixed by one training run only (e.g. the whole encoder when fine-tuning on a small collection): unlike
-    # ``frozen_prefixes`` these weights may differ from ImageNet's, so model files still store them.
+    backbone: Backbone  # each subclass declares its trunk (registered with its architecture too)
+    # Kept fixed by one training run only (the whole encoder when fine-tuning on a small collection): unlike
+    # ``backbone.frozen`` these weights may differ from ImageNet's, so model files still store them.
     extra_frozen: tuple[str, ...] = ()
 
     def __init__(self, encoder: nn.Module, enc_channels, dec_channels, in_channels: int, first_stride: int,
-                 head: str = "tanh", temperature: float = 0.4):
+                 head: str = "tanh", temperature: float = 0.4, pretrained: bool = True):
         super().__init__()
         self.in_channels = in_channels
         self.encoder = encoder
@@ -153,17 +136,22 @@ class PretrainedUNet(nn.Module):
         self.full_res = conv_bn_relu(in_channels, full)
         self.fuse = UpBlock(cin, full, full) if first_stride == 2 else nn.Sequential(conv_bn_relu(cin + full, full))
         self.head = make_head(head, full, temperature)
+        if pretrained:
+            load_trunk(self, self.backbone)
 
-    def freeze_backbone(self) -> None:
+    def freeze_backbone(self, whole_encoder: bool = False) -> None:
+        """Stop training the trunk's frozen part (and with ``whole_encoder``, all of the encoder)."""
+        if whole_encoder:
+            self.extra_frozen = ("encoder.",)
         for name, p in self.named_parameters():
-            if name.startswith(self.frozen_prefixes + self.extra_frozen):
+            if name.startswith(self.backbone.frozen + self.extra_frozen):
                 p.requires_grad_(False)
 
     def train(self, mode: bool = True):
         super().train(mode)
         # Frozen layers keep their BatchNorm statistics: small CPU batches would only add noise.
         for name, m in self.named_modules():
-            if name.startswith(self.frozen_prefixes + self.extra_frozen) and isinstance(m, nn.BatchNorm2d):
+            if name.startswith(self.backbone.frozen + self.extra_frozen) and isinstance(m, nn.BatchNorm2d):
                 m.eval()
         return self
 
@@ -186,28 +174,25 @@ class PretrainedUNet(nn.Module):
 
 
 class EffNetUNet(PretrainedUNet):
-    backbone_file = "efficientnet_lite0.safetensors"
     # Stem and the first 5 blocks (strides 2-8) stay ImageNet's: measured to train best on CPU budgets.
-    frozen_prefixes = ("encoder._conv_stem", "encoder._bn0", *(f"encoder._blocks.{i}." for i in range(5)))
+    backbone = Backbone("efficientnet_lite0.safetensors",
+                        "fe73a8fb94017aa7a6f53aa48875279b4579c6bd29ee9df5d987d4a3ff9d256f", prefix="encoder.",
+                        frozen=("encoder._conv_stem", "encoder._bn0", *(f"encoder._blocks.{i}." for i in range(5))))
 
     def __init__(self, in_channels: int = 4, dec_channels=(128, 64, 48, 32), pretrained: bool = True,
                  head: str = "tanh", temperature: float = 0.4):
         super().__init__(EfficientNetLite0Encoder(), EfficientNetLite0Encoder.channels, tuple(dec_channels),
-                         in_channels, first_stride=2, head=head, temperature=temperature)
-        if pretrained:
-            load_trunk(self.encoder, self.backbone_file)
+                         in_channels, first_stride=2, head=head, temperature=temperature, pretrained=pretrained)
 
 
 class VGG16Encoder(nn.Module):
     """torchvision VGG16 ``features`` (same key names); features relu1_2 .. relu5_3 at strides 1..16."""
 
-    channels = (64, 128, 256, 512, 512)
-    taps = (3, 8, 15, 22, 29)
+    channels = VGG16_CHANNELS
+    taps = tuple(end - 1 for end in VGG16_TAPS)  # index of the ReLU after which each feature is taken
 
     def __init__(self):
         super().__init__()
-        from restorer.core.lpips import vgg16_features_module
-
         # The same trunk as LPIPS and the perceptual loss; the final max-pool (index 30) is never tapped.
         self.features = vgg16_features_module()[:30]
 
@@ -221,28 +206,16 @@ class VGG16Encoder(nn.Module):
 
 
 class VGGUNet(PretrainedUNet):
-    backbone_file = "vgg16_features.safetensors"
     # The whole trunk is frozen: 29 MB of weights would not fit a 25 MB model file, and CPU time is scarce.
-    frozen_prefixes = ("encoder.",)
+    backbone = Backbone(VGG16_FILE, VGG16_SHA256, prefix="encoder.features.", frozen=("encoder.",))
 
     def __init__(self, in_channels: int = 4, dec_channels=(256, 128, 64, 32), pretrained: bool = True,
                  head: str = "tanh", temperature: float = 0.4):
         super().__init__(VGG16Encoder(), VGG16Encoder.channels, tuple(dec_channels), in_channels, first_stride=1,
-                         head=head, temperature=temperature)
-        if pretrained:
-            load_trunk(self.encoder.features, self.backbone_file)
+                         head=head, temperature=temperature, pretrained=pretrained)
 
 
-def load_trunk(module: nn.Module, file_name: str) -> None:
-    """Load ImageNet weights strictly (BatchNorm's num_batches_tracked is not stored and not needed)."""
-    state = load_backbone_state(file_name)
-    missing, unexpected = module.load_state_dict(state, strict=False)
-    missing = [k for k in missing if not k.endswith("num_batches_tracked")]
-    if missing or unexpected:
-        raise RuntimeError(f"{file_name} does not match the encoder: missing {missing[:5]}, unexpected {unexpected[:5]}")
-
-
-@register_arch
+@register_arch(backbone=EffNetUNet.backbone)
 def effnet_unet(in_channels: int = 4, dec_channels=(128, 64, 48, 32), pretrained: bool = True,
                 head: str = "tanh", temperature: float = 0.4) -> nn.Module:
     """U-Net decoder on an ImageNet EfficientNet-Lite0 encoder: the fast model. ``head``: "tanh" regresses
@@ -250,7 +223,7 @@ def effnet_unet(in_channels: int = 4, dec_channels=(128, 64, 48, 32), pretrained
     return EffNetUNet(in_channels, dec_channels, pretrained, head, temperature)
 
 
-@register_arch
+@register_arch(backbone=VGGUNet.backbone)
 def vgg16_unet(in_channels: int = 4, dec_channels=(256, 128, 64, 32), pretrained: bool = True,
                head: str = "tanh", temperature: float = 0.4) -> nn.Module:
     """U-Net decoder on a frozen ImageNet VGG16 encoder (the backbone the feature-reconstruction paper preferred);

@@ -38,21 +38,22 @@ class UNet(nn.Module):
         return self.head(y)
 
 
-@register_arch
+# ``defaults``: what `restorer train` builds a new model of each with (written to its card).
+@register_arch(defaults={"base": 32, "depth": 4})
 def unet(in_channels: int = 4, base: int = 32, depth: int = 4, head: str = "tanh",
          temperature: float = 0.4) -> nn.Module:
     """Plain U-Net (pix2pix generator style, bilinear upsampling); ``head`` "tanh" (regression) or "bins"."""
     return UNet(in_channels, base, depth, block="double", head=head, temperature=temperature)
 
 
-@register_arch
+@register_arch(defaults={"base": 32, "depth": 4})
 def resunet(in_channels: int = 4, base: int = 32, depth: int = 4, head: str = "tanh",
             temperature: float = 0.4) -> nn.Module:
     """ResUNet: residual blocks in encoder and decoder."""
     return UNet(in_channels, base, depth, block="res", head=head, temperature=temperature)
 
 
-@register_arch
+@register_arch(defaults={"base": 24, "depth": 4})
 def attention_unet(in_channels: int = 4, base: int = 32, depth: int = 4, head: str = "tanh",
                    temperature: float = 0.4) -> nn.Module:
     """Attention U-Net: additive attention gates on every skip connection."""

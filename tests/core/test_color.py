@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from restorer.core.color import from_float, lab_to_rgb, lab_to_rgb_t, luminance, rgb_to_lab, rgb_to_lab_t, to_float
+from restorer.lab import from_float, lab_to_rgb, lab_to_rgb_t, luminance, rgb_to_lab, rgb_to_lab_t, to_float
 
 
 @pytest.fixture(scope="module")
@@ -57,3 +57,22 @@ def test_gray_has_no_chroma_and_luminance_matches():
 def test_sixteen_bit_conversions():
     u16 = np.array([[[0, 32768, 65535]]], dtype=np.uint16)
     assert np.array_equal(from_float(to_float(u16), np.uint16), u16)
+
+
+def test_gray_srgb_is_the_achromatic_case_of_lab_to_rgb():
+    from restorer.lab import gray_srgb_t
+
+    L = torch.linspace(0, 100, 1001).view(1, 1, 1, -1)
+    full = lab_to_rgb_t(torch.cat([L, torch.zeros_like(L), torch.zeros_like(L)], 1))
+    gray = gray_srgb_t(L)
+    assert torch.allclose(full, gray.expand_as(full), atol=1e-5)
+    assert gray[0, 0, 0, 0] == 0 and gray[0, 0, 0, -1] == pytest.approx(1.0, abs=1e-6)
+
+
+def test_core_color_is_the_lab_module_not_a_copy():
+    import restorer.core.color as color
+    import restorer.lab as lab
+
+    for name in ("L_CENT", "L_NORM", "AB_NORM", "rgb_to_lab", "lab_to_rgb", "rgb_to_lab_t", "lab_to_rgb_t",
+                 "luminance", "to_float", "from_float"):
+        assert getattr(color, name) is getattr(lab, name), name

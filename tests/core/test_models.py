@@ -6,12 +6,12 @@ import torch
 
 from restorer.core import models
 from restorer.core.models import ModelCard, ModelError, list_models, load_model, resolve, save_model
-from restorer.nets import create_arch, list_archs
+from restorer.nets import arch_spec, create_arch, list_archs
 
 
 def test_all_architectures_build_and_run():
     for name in list_archs():
-        kwargs = {"pretrained": False} if name in ("effnet_unet", "vgg16_unet") else {"base": 8, "depth": 2}
+        kwargs = {"pretrained": False} if arch_spec(name).backbone else {"base": 8, "depth": 2}
         net = create_arch(name, in_channels=4, **kwargs).eval()
         with torch.no_grad():
             y = net(torch.zeros(1, 4, 64, 96))
@@ -66,7 +66,7 @@ def test_mismatched_weights_give_model_error(tiny_model_dir):
 def test_frozen_backbone_is_not_stored_twice(tmp_path):
     net = create_arch("effnet_unet", in_channels=4, pretrained=True)
     net.freeze_backbone()
-    card = ModelCard(name="eff", arch="effnet_unet", backbone=models.backbone_entry(net))
+    card = ModelCard(name="eff", arch="effnet_unet", backbone=models.backbone_entry("effnet_unet"))
     save_model(net, card, tmp_path)
     from safetensors.torch import load_file
 
@@ -78,6 +78,25 @@ def test_frozen_backbone_is_not_stored_twice(tmp_path):
     net.eval(), loaded.eval()
     with torch.no_grad():
         assert torch.allclose(net(x), loaded(x), atol=2e-2)  # fp16 storage
+
+
+def test_each_architecture_declares_its_backbone_and_shipped_cards_agree():
+    """The arch, not a file-name guess, says which trunk it sits on and where its keys go; the shipped cards
+    (made before the arch declared it) name the same file, checksum, prefix and frozen parts."""
+    from restorer.paths import bundled_models_dir
+
+    for name in list_archs():
+        b = arch_spec(name).backbone
+        if b is not None:
+            net = create_arch(name, pretrained=False)
+            assert any(k.startswith(b.prefix) for k in net.state_dict()), name
+            assert models.backbone_entry(name) == b.card_entry()
+    cards = [ModelCard.from_json(p.read_text()) for p in sorted(bundled_models_dir().glob("*.json"))]
+    assert cards
+    for card in cards:
+        assert card.backbone == models.backbone_entry(card.arch), card.name
+        if card.backbone is None:
+            assert card.arch_kwargs == dict(arch_spec(card.arch).defaults), card.name
 
 
 def test_models_cli_lists_cards(tiny_model_dir, capsys):

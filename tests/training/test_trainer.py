@@ -146,7 +146,7 @@ def test_colour_rebalance_weights_rare_colours_up():
         images.append(img)
     rb = ColourRebalance(images, lam=0.5, stride=1)
     assert torch.isclose((rb.prior * rb.table).sum(), torch.tensor(1.0), atol=1e-4)  # E_data[w] = 1
-    from restorer.core.color import rgb_to_lab_t
+    from restorer.lab import rgb_to_lab_t
 
     lab = rgb_to_lab_t(torch.from_numpy(images[0]).permute(2, 0, 1)[None].float() / 255)
     w = rb(lab[:, 1:])
@@ -277,7 +277,7 @@ def test_freeze_encoder_trains_only_the_decoder_and_still_exports_the_trainable_
 
 
 def test_ab_bins_cover_the_srgb_gamut_and_nothing_far_outside():
-    from restorer.core.color import rgb_to_lab
+    from restorer.lab import rgb_to_lab
     from restorer.nets.blocks import ab_bin_centres
 
     c = ab_bin_centres()
