@@ -28,6 +28,7 @@ from restorer.core.io import (
     FORMAT_EXTENSION,
     SUPPORTED_EXTENSIONS,
     ImageError,
+    Provenance,
     format_for,
     is_supported,
     read_image,
@@ -50,6 +51,9 @@ PAUSE_POLL_S = 0.1
 #: A temp file younger than this may be a live write of the app's single-photo Save (not under the batch
 #: lock); older ones in a folder no other batch holds are what a killed run left.
 TEMP_STALE_S = 2.0
+#: Photos larger than this are not decoded ahead: decoding a 24 MP JPEG briefly takes ~250 MB, which on top
+#: of the photo being colourised would raise the batch's peak memory more than it saves time.
+PREFETCH_MAX_PIXELS = 16_000_000
 
 __all__ = ["BatchReport", "KEEP_BOTH", "ON_EXISTS", "REPLACE", "REPORT_CSV", "REPORT_FIELDS", "REPORT_JSON",
            "SKIP", "colorize_files", "drop_own_outputs", "find_images", "output_path_for", "plan_outputs",
@@ -279,6 +283,17 @@ def _timed(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, floa
     return value, time.perf_counter() - t0
 
 
+def _prefetchable(path: Path) -> bool:
+    from PIL import Image
+
+    try:
+        with Image.open(path) as im:  # the header only
+            w, h = im.size
+    except Exception:  # noqa: BLE001 - the real read reports what is wrong with it
+        return True
+    return w * h <= PREFETCH_MAX_PIXELS
+
+
 def _failure_text(e: BaseException, src: Path) -> str:
     if isinstance(e, ImageError):
         return _reason(src, str(e))
@@ -391,12 +406,15 @@ def colorize_files(items: Sequence[tuple[Path, Path]], out_dir: str | os.PathLik
                 progress(index + min(max(fraction, 0.0), 1.0), len(tasks), task.src)
 
         photo_hints = hints_for(task.src) if hints_for is not None else hints
+        # In place: the decoded pixels are needed for nothing else (the writer takes only their metadata).
         return engine.colorize(img.pixels, model, photo_hints, progress=file_progress, cancel=cancel,
-                               strength=strength)
+                               strength=strength, in_place=True)
 
     def write(task: _Task, result: Any, img: Any) -> Path:
-        return write_image(task.out, result, source=img, model_name=run.model_name or None, fmt=fmt,
-                           quality=quality, overwrite=task.replace)
+        photo_hints = hints_for(task.src) if hints_for is not None else hints
+        prov = Provenance(model=run.model_name or None, strength=strength, hints=len(photo_hints or ()))
+        return write_image(task.out, result, source=img, provenance=prov, fmt=fmt, quality=quality,
+                           overwrite=task.replace)
 
     try:  # the report is rewritten as the batch goes and once more however it ends
         _loop(run, tasks, colorize_one, lambda src: read_image(src, max_pixels=max_pixels), write,
@@ -447,7 +465,7 @@ def _loop(run: _Run, tasks: list[_Task], colorize_one: Callable[[_Task, Any, int
                 run.record(task, task.state, task.reason)
                 continue
             pending = reads.pop(i, None) or reader.submit(_timed, read, task.src)
-            if prefetch and i in following:
+            if prefetch and i in following and _prefetchable(tasks[following[i]].src):
                 reads[following[i]] = reader.submit(_timed, read, tasks[following[i]].src)
             t0 = time.perf_counter()
             try:

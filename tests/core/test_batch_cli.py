@@ -36,7 +36,7 @@ def save(path: Path, pixels: np.ndarray | None = None) -> Path:
 
 def fake_colorize(shift: int = 40):
     """Stand-in for engine.colorize: warms the image (so outputs are visibly colour) and reports progress."""
-    def colorize(pixels, model, hints=None, *, progress=None, cancel=None, preview=False, strength=1.0):
+    def colorize(pixels, model, hints=None, *, progress=None, cancel=None, preview=False, strength=1.0, **kw):
         if cancel is not None and cancel():
             raise engine.Cancelled()
         if progress is not None:
