@@ -1,4 +1,4 @@
-"""`restorer` command line: colorize | gui | train | eval | models | bench | report.
+"""`restorer` command line: colorize | gui | train | eval | models | bench | report | reference.
 
 Each subcommand's options are declared here; the work is done by library functions so that the GUI,
 the trainer and the tests call the same code. Exit codes: 0 done, 1 some work failed, 2 usage error.
@@ -90,8 +90,39 @@ def _add_eval(sub) -> None:
 
 
 def _add_models(sub) -> None:
-    p = sub.add_parser("models", help="list the installed models and their cards")
+    p = sub.add_parser("models", help="list the installed models and their cards; export, import, rename, delete")
     p.add_argument("--json", action="store_true", help="print the cards as JSON")
+    msub = p.add_subparsers(dest="models_command", metavar="ACTION")
+    e = msub.add_parser("export", help="write a model as one FILE.restorer-model (weights + card, nothing executable)")
+    e.add_argument("name")
+    e.add_argument("file", metavar="FILE.restorer-model")
+    e.add_argument("--overwrite", action="store_true", help="replace FILE if it exists")
+    i = msub.add_parser("import", help="install a .restorer-model into your models folder (checked first)")
+    i.add_argument("file", metavar="FILE")
+    i.add_argument("--name", default=None, help="install under this name (default: the name in its card)")
+    i.add_argument("--replace", action="store_true", help="replace your model of the same name")
+    r = msub.add_parser("rename", help="rename one of your models (shipped ones are read-only)")
+    r.add_argument("old")
+    r.add_argument("new")
+    d = msub.add_parser("delete", help="delete one of your models (shipped ones are read-only)")
+    d.add_argument("name")
+
+
+def _add_reference(sub) -> None:
+    p = sub.add_parser("reference", help="colour photos like one colour reference photo (learns it in minutes)")
+    p.add_argument("--ref", required=True, metavar="COLOUR", help="the colour photo to learn the colours from")
+    p.add_argument("targets", nargs="+", metavar="TARGET", help="black-and-white photos and/or folders")
+    p.add_argument("-o", "--out", required=True, metavar="OUTDIR", help="output folder")
+    p.add_argument("--minutes", type=float, default=2.0, help="training time on the reference (default 2)")
+    p.add_argument("--base", default="default", help="model the reference's palette is learned on top of")
+    p.add_argument("--keep", default=None, metavar="NAME", help="also keep the result as a model called NAME")
+    p.add_argument("--replace", action="store_true", help="with --keep: replace your model of that name")
+    p.add_argument("--overwrite", action="store_true", help="replace outputs that already exist")
+    p.add_argument("--format", dest="fmt", default=None, choices=["jpeg", "png", "tiff", "webp", "bmp"])
+    p.add_argument("--quality", type=int, default=95)
+    p.add_argument("--suffix", default="_colour")
+    p.add_argument("--strength", type=float, default=100.0, metavar="PERCENT")
+    p.add_argument("--seed", type=int, default=0)
 
 
 def _add_bench(sub) -> None:
@@ -117,7 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--selftest", action="store_true", help="check this installation (models, sample, window, "
                         "trainer), one line per check, and exit 0 if all pass")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for add in (_add_colorize, _add_gui, _add_train, _add_eval, _add_models, _add_bench, _add_report):
+    for add in (_add_colorize, _add_gui, _add_train, _add_eval, _add_models, _add_bench, _add_report, _add_reference):
         add(sub)
     return parser
 
@@ -132,8 +163,12 @@ def _dispatch(args: argparse.Namespace) -> int:
         from training.cli import run_cli
     elif args.command == "eval":
         from restorer.core.evaluate import run_cli
+    elif args.command == "models" and getattr(args, "models_command", None):
+        from restorer.core.model_store import run_cli
     elif args.command == "models":
         from restorer.core.models import run_cli
+    elif args.command == "reference":
+        from training.reference import run_cli
     elif args.command == "bench":
         from restorer.core.bench import run_cli
     elif args.command == "report":
