@@ -14,11 +14,17 @@ def _image(w=400, h=300, colour=Qt.GlobalColor.gray):
     return img
 
 
-def test_wheel_zoom_keeps_the_point_under_the_cursor(qtbot):
-    v = PhotoView()
+def _shown(qtbot, cls=PhotoView, w=400, h=300):
+    """A shown widget of ``cls`` at ``w`` x ``h`` that qtbot closes after the test."""
+    v = cls()
     qtbot.addWidget(v)
-    v.resize(300, 200)
+    v.resize(w, h)
     v.show()
+    return v
+
+
+def test_wheel_zoom_keeps_the_point_under_the_cursor(qtbot):
+    v = _shown(qtbot, PhotoView, 300, 200)
     v.set_photo(_image(2000, 1500))
     anchor = QPointF(220, 60)
     before = v.mapToScene(anchor.toPoint())
@@ -34,10 +40,7 @@ def test_wheel_zoom_keeps_the_point_under_the_cursor(qtbot):
 
 
 def test_split_divider_drag(qtbot):
-    v = PhotoView()
-    qtbot.addWidget(v)
-    v.resize(400, 300)
-    v.show()
+    v = _shown(qtbot)
     v.set_photo(_image())
     v.set_after(_image(colour=Qt.GlobalColor.red))
     v.set_display("split", True)
@@ -53,10 +56,7 @@ def test_split_divider_drag(qtbot):
 
 
 def test_modes_and_side_by_side_sync(qtbot):
-    pv = PhotoViewer()
-    qtbot.addWidget(pv)
-    pv.resize(800, 400)
-    pv.show()
+    pv = _shown(qtbot, PhotoViewer, 800, 400)
     pv.set_photo(_image())
     pv.set_result(_image(100, 75, Qt.GlobalColor.blue), "Colour (preview)")  # preview smaller: drawn scaled
     pv.set_mode("side")
@@ -143,10 +143,7 @@ def _is_gray(c) -> bool:
 
 
 def test_original_then_side_by_side_shows_original_and_colour_with_their_labels(qtbot):
-    pv = PhotoViewer()
-    qtbot.addWidget(pv)
-    pv.resize(800, 400)
-    pv.show()
+    pv = _shown(qtbot, PhotoViewer, 800, 400)
     pv.set_photo(_image())
     pv.set_before_caption("Original (toned scan)")
     pv.set_mode("side")
@@ -169,10 +166,7 @@ def test_original_then_side_by_side_shows_original_and_colour_with_their_labels(
 
 
 def test_split_divider_is_a_fraction_of_the_photo_and_follows_it(qtbot):
-    v = PhotoView()
-    qtbot.addWidget(v)
-    v.resize(600, 300)
-    v.show()
+    v = _shown(qtbot, PhotoView, 600, 300)
     v.set_photo(_image(600, 300))
     v.set_after(_image(600, 300, Qt.GlobalColor.red))
     v.set_display("split", True)
@@ -197,10 +191,7 @@ def test_split_divider_is_a_fraction_of_the_photo_and_follows_it(qtbot):
 
 
 def test_keyboard_moves_the_divider_and_the_view_is_described(qtbot):
-    v = PhotoView()
-    qtbot.addWidget(v)
-    v.resize(400, 300)
-    v.show()
+    v = _shown(qtbot)
     assert v.accessibleName() == "Photo" and "Ctrl+O" in v.accessibleDescription()
     v.set_photo(_image())
     v.set_after(_image(colour=Qt.GlobalColor.red))
