@@ -219,7 +219,7 @@ def load_network(card: ModelCard):
         want = card.backbone.get("sha256")
         if want and sha256_file(bfile) != want:
             raise ModelError(f"backbone {bfile.name} does not match the checksum model {card.name!r} was trained with")
-        from restorer.nets.pretrained import load_backbone_state
+        from restorer.nets.backbones import load_backbone_state
 
         prefix = card.backbone["prefix"]
         for k, v in load_backbone_state(bfile.name).items():
@@ -318,15 +318,19 @@ def save_model(net, card: ModelCard, folder: str | Path) -> Path:
     return card_path
 
 
-def backbone_entry(net) -> dict[str, Any] | None:
-    """The card's ``backbone`` field for a net with a frozen pretrained trunk."""
-    file_name = getattr(net, "backbone_file", "")
-    prefixes = getattr(net, "frozen_prefixes", ())
-    if not file_name or not prefixes:
+def backbone_entry(arch: str) -> dict[str, Any] | None:
+    """The card's ``backbone`` field for a model of ``arch``: the frozen pretrained trunk the arch declares.
+
+    ModelError if the installed trunk is not the file the arch declares (a card must name what it was made on).
+    """
+    from restorer.nets import arch_spec
+
+    backbone = arch_spec(arch).backbone
+    if backbone is None:
         return None
-    path = backbones_dir() / file_name
-    prefix = "encoder.features." if file_name.startswith("vgg") else "encoder."
-    return {"file": file_name, "sha256": sha256_file(path), "prefix": prefix, "frozen_prefixes": list(prefixes)}
+    if sha256_file(backbones_dir() / backbone.file) != backbone.sha256:
+        raise ModelError(f"backbone {backbone.file} is not the file {arch} declares (its SHA-256 differs)")
+    return backbone.card_entry()
 
 
 def run_cli(args) -> int:
