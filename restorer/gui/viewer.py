@@ -147,6 +147,7 @@ class PhotoView(ZoomView):
         self._dragging_divider = False
         self._show_divider = False
         self._hint_mode = False
+        self._annotation = ""
         self._captions: tuple[str, str] = (self.tr("Original"), self.tr("Colour"))
         self._placeholder = self.default_placeholder()
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # Tab reaches the photo: arrows pan, [ and ] split
@@ -240,7 +241,13 @@ class PhotoView(ZoomView):
                                                               pct=round(self._split * 100))
         else:
             text = "; ".join(c for c, _, _ in self.caption_layout()) or self._placeholder
-        self.setAccessibleDescription(text)
+        self.setAccessibleDescription(f"{text}; {self._annotation}" if self._annotation else text)
+
+    def set_annotation(self, text: str) -> None:
+        """What is drawn over the photo besides it (e.g. "2 hints, 1 region"), for the accessible description:
+        graphics items are not in the accessibility tree."""
+        self._annotation = text
+        self._describe()
 
     # -- events ----------------------------------------------------------------------------------------------
     def _near_divider(self, pos: QPointF) -> bool:

@@ -207,6 +207,8 @@ def test_keyboard_moves_the_divider_and_the_view_is_described(qtbot):
     qtbot.keyClick(v, Qt.Key.Key_BracketRight)  # no divider in this mode: nothing moves
     assert abs(v.split_fraction() - 0.45) < 1e-9
     assert v.accessibleDescription() == "Colour"
+    v.set_annotation("2 hints, 1 region")  # for the hint and region tools: their circles are not widgets
+    assert v.accessibleDescription() == "Colour; 2 hints, 1 region"
     pv = PhotoViewer()
     qtbot.addWidget(pv)
     assert pv.accessibleName() == "Photo viewer" and pv.secondary.accessibleName() == "Original photo"
