@@ -209,3 +209,25 @@ def test_sigkill_mid_batch_then_rerun_skips_done_leaves_no_temp_and_finishes(tmp
     assert not [p for p in out.rglob(f"{TEMP_PREFIX}*")]
     assert len(list(out.rglob("*_colour.jpg"))) == 40
     assert {p: p.read_bytes() for p in photos} == originals
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX signals")
+def test_two_shards_into_one_folder_one_killed_and_rerun(tmp_path, tiny_model_dir):
+    src, out = tmp_path / "in", tmp_path / "out"
+    _photos(src, 16, size=(240, 320))
+    env = _env(tiny_model_dir)
+    shards = [subprocess.Popen(_colorize_cmd(src, out) + ["--shard", f"{i}/2"], env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL) for i in range(2)]
+    _wait_for_done(shards[0], out / "report-0-of-2.json", 2)
+    shards[0].kill()
+    shards[0].wait(30)
+    assert shards[1].wait(300) == 0
+    rerun = subprocess.run(_colorize_cmd(src, out) + ["--shard", "0/2"], env=env, capture_output=True, text=True,
+                           timeout=300)
+    assert rerun.returncode == 0, rerun.stderr
+    merge = subprocess.run([sys.executable, "-m", "restorer", "report", "merge", str(out)], env=env,
+                           capture_output=True, text=True, timeout=60)
+    assert merge.returncode == 0, merge.stdout + merge.stderr
+    data = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert sorted(r["input"] for r in data["photos"]) == sorted(str(p) for p, _ in find_images([src]))
+    assert len(list(out.rglob("*_colour.jpg"))) == 16 and not list(out.rglob(f"{TEMP_PREFIX}*"))
