@@ -123,6 +123,7 @@ def _add_reference(sub) -> None:
     p.add_argument("--suffix", default="_colour")
     p.add_argument("--strength", type=float, default=100.0, metavar="PERCENT")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--status-dir", default=None, help=argparse.SUPPRESS)  # the app's progress/preview/stop folder
 
 
 def _add_bench(sub) -> None:

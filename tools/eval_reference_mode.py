@@ -60,7 +60,7 @@ def _region_features(L: np.ndarray) -> np.ndarray:
     return np.stack([L, 2.0 * std], axis=-1).reshape(-1, 2).astype(np.float32)
 
 
-def stats_transfer(ref: np.ndarray, target: np.ndarray, model) -> np.ndarray:
+def stats_transfer(ref: np.ndarray, target: np.ndarray, model, predicted: tuple | None = None) -> np.ndarray:
     """Baseline: segment by L and texture (k-means on the reference), then move the default prediction's ab mean
     and spread within each region of the target to the reference's, at the working size; guided upsampling."""
     th, tw = working_grid(ref.shape[0], ref.shape[1], model.card.working_size)
@@ -69,7 +69,7 @@ def stats_transfer(ref: np.ndarray, target: np.ndarray, model) -> np.ndarray:
     crit = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 30, 0.1)
     _, lab_r, centres = cv2.kmeans(fr, REGIONS, None, crit, 3, cv2.KMEANS_PP_CENTERS)
     ab_ref = lab_ref[..., 1:].reshape(-1, 2)
-    ab, L = predict_ab(target, model)
+    ab, L = predicted if predicted is not None else predict_ab(target, model)
     ft = _region_features(L)
     lab_t = np.argmin(((ft[:, None, :] - centres[None]) ** 2).sum(-1), axis=1)
     flat = ab.reshape(2, -1).T.copy()
@@ -129,50 +129,77 @@ def summarise(rows: list[dict]) -> dict:
     return out
 
 
+def default_and_stats(ref: np.ndarray, target: np.ndarray, base) -> tuple[np.ndarray, np.ndarray]:
+    """The default model's result (exactly ``colorize``: predict, guide, apply) and the baseline from the same
+    prediction: one network pass instead of two on a shared CPU."""
+    ab, L = predict_ab(target, base)
+    A, B = guided_coefficients(ab, L)
+    return apply_coefficients(target, A, B, target.dtype), stats_transfer(ref, target, base, (ab, L))
+
+
+def merged(out: Path) -> list[dict]:
+    rows = []
+    for f in sorted(out.glob("results-*.json")):
+        rows += json.loads(f.read_text())["pairs"]
+    return sorted(rows, key=lambda r: r["photo"])
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "val"))
     ap.add_argument("--minutes", type=float, default=0.5, help="reference-mode training budget per pair")
     ap.add_argument("--limit", type=int, default=None)
-    ap.add_argument("--grid-rows", type=int, default=8)
+    ap.add_argument("--grid-rows", type=int, default=6, help="pairs shown in grid.png (from shard 0)")
+    ap.add_argument("--shard", default="0/1", metavar="I/N", help="measure every N-th pair from the I-th")
+    ap.add_argument("--summarise", action="store_true", help="only merge the shards' results into results.json")
+    ap.add_argument("--threads", type=int, default=1,
+                    help="torch threads (1: the CPU is shared, and two threads fighting a training run are slower)")
     ap.add_argument("--out", required=True)
     args = ap.parse_args(argv)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    if args.summarise:
+        rows = merged(out)
+        write_text(out / "results.json", json.dumps({"summary": summarise(rows), "pairs": rows}, indent=1) + "\n")
+        print(json.dumps(summarise(rows), indent=1))
+        return 0
+    import torch
 
     from restorer.core.models import load_model
     from training.reference import train_reference
 
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    res_path = out / "results.json"
+    torch.set_num_threads(args.threads)
+    shard, shards = (int(x) for x in args.shard.split("/"))
+    res_path = out / f"results-{shard}.json"
     done = json.loads(res_path.read_text())["pairs"] if res_path.exists() else []
     done = [r for r in done if r.get("budget_minutes") == args.minutes]
     seen = {r["photo"] for r in done}
     base = load_model("default", device="cpu")
     tiles = []
-    for i, p in enumerate(photos(Path(args.data), args.limit)):
+    for i, p in enumerate(photos(Path(args.data), args.limit)[shard::shards]):
+        in_grid = shard == 0 and i < args.grid_rows
+        if p.name in seen and not in_grid:
+            continue
         ref, truth = split_pair(read_image(p).pixels)
         target = to_gray(truth)
-        if p.name in seen and i >= args.grid_rows:
-            continue
-        default = colorize(target, base)
-        stats = stats_transfer(ref, target, base)
+        default, stats = default_and_stats(ref, target, base)
         t0 = time.monotonic()
         result = train_reference(ref, minutes=args.minutes, ref_path=p, name="pair")
         mine = colorize(target, result.model)
         minutes = (time.monotonic() - t0) / 60.0
-        if i < args.grid_rows:
+        if in_grid:
             tiles.append([ref, target, default, mine, truth])
         if p.name in seen:
             continue
-        row = {"photo": p.name, "budget_minutes": args.minutes, "minutes": round(minutes, 3), "steps": result.steps,
+        row = {"photo": p.name, "size": list(truth.shape[1::-1]), "budget_minutes": args.minutes,
+               "minutes": round(minutes, 3), "steps": result.steps,
                "default": scores(default, truth), "stats": scores(stats, truth), "reference": scores(mine, truth)}
         done.append(row)
         print(f"{p.name}: default {row['default']['psnr']:.2f}  stats {row['stats']['psnr']:.2f}  "
               f"reference {row['reference']['psnr']:.2f} dB  ({result.steps} steps, {minutes:.2f} min)", flush=True)
-        write_text(res_path, json.dumps({"summary": summarise(done), "pairs": done}, indent=1) + "\n")
+        write_text(res_path, json.dumps({"pairs": done}, indent=1) + "\n")
     if tiles:
         grid(tiles, out / "grid.png")
-    print(json.dumps(summarise(done), indent=1))
     return 0
 
 

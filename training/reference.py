@@ -35,8 +35,8 @@ from restorer.core.models import ModelCard, ModelError, load_model, resolve, sha
 from restorer.nets.reference import PaletteHead, ReferenceNet
 
 DEFAULT_MINUTES = 2.0
-BATCH = 4096  # pixels per step
-LR = 2e-3
+BATCH = 2048  # pixels per step
+LR = 3e-3
 HUBER_BETA = 0.05  # in ab/110 units (~5.5 ab): below it the loss is quadratic (PSNR), above it robust to outliers
 MIN_CHROMA = 2.0  # mean |ab| below this: the "reference" is gray or sepia and has no palette to learn
 MIN_SIDE = 32
@@ -199,6 +199,43 @@ def keep_model(result: ReferenceResult, name: str, folder: str | Path | None = N
     return card
 
 
+# -- the app's side door: ``restorer reference ... --status-dir DIR`` run as a child process of the window ----------
+# The window never imports the trainer (a crash or out-of-memory here must not take the open photos with it);
+# it reads these files, which restorer.gui.reference_dialog names the same way (a test checks both).
+STATUS_JSON = "status.json"  # {"fraction", "steps", "loss", "minutes", "state"}, rewritten about once a second
+PREVIEW_PNG = "preview.png"  # the first target coloured by the model so far, every ~15 s and at the end
+STOP_FILE = "STOP"  # created by the app: stop at the next step, write nothing
+MODEL_DIR = "model"  # the finished model (the app's "Keep as model" installs it from here)
+
+
+class _Status:
+    def __init__(self, folder: Path | None, target: np.ndarray | None) -> None:
+        self.folder, self.target, self.last = folder, target, 0.0
+
+    def write(self, state: str, fraction: float = 0.0, info: dict[str, Any] | None = None, force: bool = False) -> None:
+        if self.folder is None or (not force and time.monotonic() - self.last < 1.0):
+            return
+        import json
+
+        from restorer.core.atomic import write_text
+
+        self.last = time.monotonic()
+        info = {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in (info or {}).items()}
+        write_text(self.folder / STATUS_JSON, json.dumps({"state": state, "fraction": fraction, **info}))
+
+    def stopped(self) -> bool:
+        return self.folder is not None and (self.folder / STOP_FILE).exists()
+
+    def preview(self, model: Any) -> None:
+        if self.folder is None or self.target is None:
+            return
+        from restorer.core.engine import colorize
+        from restorer.core.io import write_image
+
+        write_image(self.folder / PREVIEW_PNG, colorize(self.target, model, preview=True, preview_long_side=640),
+                    fmt="png", overwrite=True)
+
+
 def _err(message: str) -> None:
     import sys
 
@@ -218,8 +255,26 @@ def _cli_problem(args) -> str | None:
     return None
 
 
+def _train_for_cli(args, ref, status: _Status) -> ReferenceResult:
+    import sys
+
+    last = [0.0]
+
+    def progress(fraction: float, info: dict[str, Any]) -> None:
+        status.write("training", fraction, info)
+        if time.monotonic() - last[0] >= 10 or fraction >= 1.0:
+            last[0] = time.monotonic()
+            print(f"learning the reference's colours: {fraction:4.0%}  ({info['steps']} steps, "
+                  f"loss {info['loss']:.4f})", file=sys.stderr, flush=True)
+
+    return train_reference(ref.pixels, base=args.base, minutes=args.minutes, ref_path=args.ref,
+                           name=args.keep or "reference", progress=progress, cancel=status.stopped,
+                           snapshot=status.preview if status.folder else None, snapshot_every=15.0, seed=args.seed)
+
+
 def run_cli(args) -> int:
-    """``restorer reference --ref COLOUR TARGET... -o OUT``: 0 done, 1 some targets failed, 2 refused."""
+    """``restorer reference --ref COLOUR TARGET... -o OUT``: 0 done, 1 some targets failed, 2 refused,
+    130 stopped through the status folder's stop file."""
     import sys
 
     from restorer.core.batch import colorize_files, drop_own_outputs, find_images
@@ -244,25 +299,27 @@ def run_cli(args) -> int:
     if not items:
         _err(f"no supported images found in {', '.join(str(p) for p in args.targets)}")
         return 2
-    last = [0.0]
-
-    def progress(fraction: float, info: dict[str, Any]) -> None:
-        if time.monotonic() - last[0] >= 10 or fraction >= 1.0:
-            last[0] = time.monotonic()
-            print(f"learning the reference's colours: {fraction:4.0%}  ({info['steps']} steps, "
-                  f"loss {info['loss']:.4f})", file=sys.stderr, flush=True)
-
+    folder = Path(args.status_dir) if getattr(args, "status_dir", None) else None
     try:
-        result = train_reference(ref.pixels, base=args.base, minutes=args.minutes, ref_path=args.ref,
-                                 name=args.keep or "reference", progress=progress, seed=args.seed)
-    except ModelError as e:
+        status = _Status(folder, read_image(items[0][0]).pixels if folder else None)
+        status.write("starting", force=True)
+        result = _train_for_cli(args, ref, status)
+    except (ModelError, ImageError) as e:
         _err(str(e))
         return 2
+    except Cancelled:
+        status.write("stopped", force=True)
+        print("stopped: nothing written", file=sys.stderr)
+        return 130
     print(f"trained {result.steps} steps in {result.minutes:.1f} min on {Path(args.ref).name}", file=sys.stderr)
+    if folder is not None:
+        status.preview(result.model)
+        keep_model(result, result.model.card.name, folder / MODEL_DIR, replace=True)
     report = colorize_files(items, out_dir, result.model, overwrite=args.overwrite, fmt=args.fmt,
                             quality=args.quality, suffix=args.suffix, strength=args.strength / 100.0,
                             on_failure=lambda src, reason: _err(f"{src}: {reason}"))
     print(report.summary())
+    status.write("done", 1.0, {"steps": result.steps, "loss": result.loss, "minutes": result.minutes}, force=True)
     if args.keep:
         try:
             card = keep_model(result, args.keep, replace=args.replace)

@@ -165,38 +165,35 @@ def _parse_card(path: Path, card_bytes: bytes) -> ModelCard:
     return card
 
 
-def inspect_archive(path: str | Path) -> ModelCard:
-    """The card inside a ``.restorer-model``, after every check an import makes except the destination's."""
+def _checked(source: Path, card_bytes: bytes, weights: bytes) -> ModelCard:
+    """The card of (card, weights) after checking that they build a network, in a staging folder."""
     from restorer.core.models import load_network
 
-    path = Path(path)
-    _, card_bytes, weights = _read_archive(path)
-    card = _parse_card(path, card_bytes)
+    card = _parse_card(source, card_bytes)
     with tempfile.TemporaryDirectory(prefix="restorer-import-") as staging:
         card.path = Path(staging) / "staged.json"
         card.weights_path.write_bytes(weights)
         try:
             load_network(card)  # every tensor present with the right shape, the backbone's checksum right
         except ModelError as e:
-            raise ModelError(f"{path.name}: {e}") from None
+            raise ModelError(f"{source.name}: {e}") from None
         except (KeyError, TypeError, ValueError, RuntimeError) as e:
-            raise ModelError(f"{path.name}: the card does not describe a network this Restorer can build "
+            raise ModelError(f"{source.name}: the card does not describe a network this Restorer can build "
                              f"({' '.join(str(e).split())[:120]})") from None
     card.path = None
     return card
 
 
-def import_model(path: str | Path, name: str | None = None, *, replace: bool = False,
-                 folder: str | Path | None = None) -> ModelCard:
-    """Install a ``.restorer-model`` into the user models folder as ``name`` (default: its card's name).
-
-    Every refusal is a ModelError with a one-line reason and leaves the models folder as it was."""
+def inspect_archive(path: str | Path) -> ModelCard:
+    """The card inside a ``.restorer-model``, after every check an import makes except the destination's."""
     path = Path(path)
-    folder = Path(folder) if folder else user_models_dir()
-    card = inspect_archive(path)
+    _, card_bytes, weights = _read_archive(path)
+    return _checked(path, card_bytes, weights)
+
+
+def _install(card: ModelCard, weights: bytes, name: str | None, replace: bool, folder: Path) -> ModelCard:
     card.name = check_new_name(name or card.name, folder, replace=replace)
     card.bundled = False
-    _, _, weights = _read_archive(path)  # read again: nothing may change between the checks and the write
     folder.mkdir(parents=True, exist_ok=True)
     dest = folder / f"{card.name}.json"
     for p in folder.glob("*.json"):  # --replace of 'Mine' by 'mine': the old files go, not a second copy
@@ -208,6 +205,30 @@ def import_model(path: str | Path, name: str | None = None, *, replace: bool = F
     write_text(dest, card.to_json() + "\n")
     card.path = dest
     return card
+
+
+def import_model(path: str | Path, name: str | None = None, *, replace: bool = False,
+                 folder: str | Path | None = None) -> ModelCard:
+    """Install a ``.restorer-model`` into the user models folder as ``name`` (default: its card's name).
+
+    Every refusal is a ModelError with a one-line reason and leaves the models folder as it was."""
+    path = Path(path)
+    _, card_bytes, weights = _read_archive(path)  # read once: what is checked is what gets written
+    card = _checked(path, card_bytes, weights)
+    return _install(card, weights, name, replace, Path(folder) if folder else user_models_dir())
+
+
+def install_files(card_path: str | Path, name: str, *, replace: bool = False,
+                  folder: str | Path | None = None) -> ModelCard:
+    """Install a model saved elsewhere (``<x>.json`` beside ``<x>.safetensors``, e.g. the app's reference run)
+    into the user models folder as ``name``, with the same checks as an import."""
+    card_path = Path(card_path)
+    try:
+        card_bytes, weights = card_path.read_bytes(), card_path.with_suffix(".safetensors").read_bytes()
+    except OSError as e:
+        raise ModelError(f"{card_path.name}: cannot read the model ({' '.join(str(e).split())})") from None
+    card = _checked(card_path, card_bytes, weights)
+    return _install(card, weights, name, replace, Path(folder) if folder else user_models_dir())
 
 
 def open_folder_path() -> Path:
@@ -246,4 +267,5 @@ def run_cli(args) -> int:
 
 
 __all__ = ["EXTENSION", "check_new_name", "delete_model", "export_model", "import_model", "inspect_archive",
+           "install_files",
            "open_folder_path", "rename_model", "run_cli"]

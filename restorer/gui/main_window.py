@@ -332,6 +332,9 @@ class MainWindow(QMainWindow):
         m.addSeparator()
         self.act_train = m.addAction("&Fine-tune on my photos…", self.show_train_dialog)
         self.act_train.setStatusTip("Train a model on a folder of your own colour photos (runs in the background)")
+        from restorer.gui.model_manager import add_tools_entries  # reference mode, model manager, models folder
+
+        add_tools_entries(self, m)
         m = mb.addMenu("&Help")
         m.addAction("&About Restorer", self.about)
 
