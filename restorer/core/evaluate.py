@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
-import io
 import json
 import math
 import os
@@ -38,8 +37,10 @@ from typing import Any
 import cv2
 import numpy as np
 
+from restorer.core import eval_report
 from restorer.core import metrics as M
 from restorer.core.atomic import write_bytes
+from restorer.core.eval_report import render_markdown
 
 GRAY = "gray"
 #: LPIPS runs VGG16 at full resolution; above this many pixels both images are area-downscaled first so that a
@@ -169,6 +170,81 @@ def _image_metrics(pred: np.ndarray, gt: np.ndarray, gt_cf: float, gt_hists: tup
 
 
 # ---------------------------------------------------------------------------------------------- evaluate
+@dataclass
+class _Evaluation:
+    """One run over the photos: a row per (model, hint count) after the gray baseline's, and the ground truth's
+    side (a/b counts, colourfulness, example thumbnails, skipped files)."""
+
+    models: list[tuple[str, Any, float]]
+    hint_counts: list[int]
+    lpips_model: Any
+    n_examples: int
+    rows: list[_Row] = field(default_factory=list)
+    images: list[str] = field(default_factory=list)
+    skipped_files: dict[str, list[str]] = field(default_factory=lambda: {"unreadable": [], "gray": []})
+    gt_a: np.ndarray = field(default_factory=lambda: np.zeros(M.AB_BINS))
+    gt_b: np.ndarray = field(default_factory=lambda: np.zeros(M.AB_BINS))
+    gt_cfs: list[float] = field(default_factory=list)
+    examples: list[dict[str, np.ndarray]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.rows = [_Row(GRAY, 0, None, baseline=True)]
+        for n in self.hint_counts:
+            self.rows += [_Row(name, n, bool(getattr(m.card, "hints", False))) for name, m, _ in self.models]
+
+    def ground_truth(self, path: Path, rel: str, size: int | None) -> np.ndarray | None:
+        """The photo as 8-bit RGB (metrics are defined on 8-bit results), or None (counted) if unusable."""
+        from restorer.core.io import ImageError, read_image
+
+        try:
+            loaded = read_image(path)
+        except ImageError as e:
+            self.skipped_files["unreadable"].append(f"{rel}: {e}")
+            return None
+        if not loaded.was_color:
+            self.skipped_files["gray"].append(rel)
+            return None
+        gt = M.to_uint8_rgb(loaded.pixels[..., :3])
+        return _resize_short_side(gt, size) if size is not None else gt
+
+    def add_photo(self, gt: np.ndarray, rel: str, seed: int) -> None:
+        """Score the gray baseline and every model (at every hint count) on one ground truth."""
+        self.images.append(rel)
+        ga, gb = M.ab_histograms(M.to_lab(gt), normalize=False)
+        self.gt_a += ga
+        self.gt_b += gb
+        gt_cf = M.colourfulness(gt)
+        self.gt_cfs.append(gt_cf)
+        gray = _gray_of(gt)
+        keep = len(self.examples) < self.n_examples
+        ex: dict[str, np.ndarray] = {"__gt__": _thumb(gt), GRAY: _thumb(gray)} if keep else {}
+        lp = self.lpips_model
+        ref = lp.reference(_fit_pixels(gt, LPIPS_MAX_PIXELS)) if lp is not None else None
+
+        def score(row: _Row, pred: np.ndarray, seconds: float) -> None:
+            vals, ca, cb = _image_metrics(pred, gt, gt_cf, (ga, gb), lp, ref)
+            for k in _METRICS:
+                row.per_image[k].append(vals[k])
+            row.seconds.append(seconds)
+            row.add_hist(ca, cb)
+
+        score(self.rows[0], gray, 0.0)
+        rows = iter(self.rows[1:])
+        for n in self.hint_counts:
+            hints = _sample_hints(gt, n, _image_seed(seed, rel, n))
+            for (name, model, strength), row in zip(self.models, rows):
+                pred, dt, err = _run_model(gray, model, hints, strength)
+                if pred is None:
+                    row.failures.append(f"{rel}: {err}")
+                    row.add_missing()
+                    continue
+                score(row, pred, dt)
+                if keep and n == self.hint_counts[0]:  # examples.png shows the smallest hint count
+                    ex[name] = _thumb(pred)
+        if keep:
+            self.examples.append(ex)
+
+
 def evaluate(
     data_dir: str | Path,
     model_names: Sequence[str] | None,
@@ -202,158 +278,109 @@ def evaluate(
     from tqdm import tqdm
 
     from restorer import __version__
-    from restorer.core.device import describe_device, pick_device
-    from restorer.core.io import ImageError, read_image
+    from restorer.core.device import pick_device
 
     t_start = time.perf_counter()
-    data_dir = Path(data_dir)
-    out_dir = Path(out_dir)
-    if not data_dir.is_dir():
-        raise ValueError(f"not a folder: {data_dir}")
-    hint_counts = sorted({int(n) for n in hint_counts})
-    if not hint_counts or hint_counts[0] < 0:
-        raise ValueError("hint counts must be integers >= 0")
-    if size is not None and size < 16:
-        raise ValueError("--size must be at least 16 pixels")
-
+    data_dir, out_dir = Path(data_dir), Path(out_dir)
+    hint_counts = _check_arguments(data_dir, hint_counts, size)
     torch_device = pick_device(device)
     models = _load_models(model_names, device)
-
-    lpips_model, lpips_note = None, "disabled"
-    if use_lpips:
-        from restorer.core.lpips import LPIPS, lpips_available
-
-        ok, why = lpips_available()
-        if ok:
-            lpips_model = LPIPS().to(torch_device)
-            lpips_note = f"{_LPIPS_NOTE} VGG16; images above {LPIPS_MAX_PIXELS} pixels area-downscaled first"
-        else:
-            lpips_note = f"unavailable: {why}"
-
-    rows: list[_Row] = [_Row(GRAY, 0, None, baseline=True)]
-    for n in hint_counts:
-        rows += [_Row(name, n, bool(getattr(m.card, "hints", False))) for name, m, _ in models]
-    ex_hints = hint_counts[0]  # examples.png shows results at the smallest hint count
-
+    lpips_model, lpips_note = _load_lpips(use_lpips, torch_device)
+    run = _Evaluation(models, hint_counts, lpips_model, n_examples)
     candidates = _list_images(data_dir)
-    images: list[str] = []
-    skipped = {"unreadable": 0, "gray": 0}
-    skipped_files: dict[str, list[str]] = {"unreadable": [], "gray": []}
-    gt_a = np.zeros(M.AB_BINS)
-    gt_b = np.zeros(M.AB_BINS)
-    gt_cfs: list[float] = []
-    examples: list[dict[str, np.ndarray]] = []
-
     total = min(len(candidates), limit) if limit is not None else len(candidates)
     bar = tqdm(total=total, desc="eval", unit="img", disable=None, file=sys.stderr)
     try:
         for path in candidates:
-            if limit is not None and len(images) >= limit:
+            if limit is not None and len(run.images) >= limit:
                 break
             rel = path.relative_to(data_dir).as_posix()
-            try:
-                loaded = read_image(path)
-            except ImageError as e:
-                skipped["unreadable"] += 1
-                skipped_files["unreadable"].append(f"{rel}: {e}")
+            gt = run.ground_truth(path, rel, size)
+            if gt is None:
                 continue
-            if not loaded.was_color:
-                skipped["gray"] += 1
-                skipped_files["gray"].append(rel)
-                continue
-            gt = M.to_uint8_rgb(loaded.pixels[..., :3])  # metrics are defined on 8-bit results
-            if size is not None:
-                gt = _resize_short_side(gt, size)
-            images.append(rel)
-
-            ga, gb = M.ab_histograms(M.to_lab(gt), normalize=False)
-            gt_a += ga
-            gt_b += gb
-            gt_cf = M.colourfulness(gt)
-            gt_cfs.append(gt_cf)
-            gray = _gray_of(gt)
-            keep = len(examples) < n_examples
-            ex: dict[str, np.ndarray] = {"__gt__": _thumb(gt), GRAY: _thumb(gray)} if keep else {}
-
-            ref = lpips_model.reference(_fit_pixels(gt, LPIPS_MAX_PIXELS)) if lpips_model is not None else None
-            base = rows[0]
-            vals, ca, cb = _image_metrics(gray, gt, gt_cf, (ga, gb), lpips_model, ref)
-            for k in _METRICS:
-                base.per_image[k].append(vals[k])
-            base.seconds.append(0.0)
-            base.add_hist(ca, cb)
-
-            hints_for = {n: _sample_hints(gt, n, _image_seed(seed, rel, n)) for n in hint_counts}
-            i = 1
-            for n in hint_counts:
-                for name, model, strength in models:
-                    row = rows[i]
-                    i += 1
-                    pred, dt, err = _run_model(gray, model, hints_for[n], strength)
-                    if pred is None:
-                        row.failures.append(f"{rel}: {err}")
-                        row.add_missing()
-                        continue
-                    vals, ca, cb = _image_metrics(pred, gt, gt_cf, (ga, gb), lpips_model, ref)
-                    for k in _METRICS:
-                        row.per_image[k].append(vals[k])
-                    row.seconds.append(dt)
-                    row.add_hist(ca, cb)
-                    if keep and n == ex_hints:
-                        ex[name] = _thumb(pred)
-            if keep:
-                examples.append(ex)
+            run.add_photo(gt, rel, seed)
             bar.update(1)
             if progress is not None:
-                progress(min(1.0, len(images) / max(total, 1)))
+                progress(min(1.0, len(run.images) / max(total, 1)))
     finally:
         bar.close()
 
-    reused_from = None
+    rows, reused_from = run.rows, None
     if reuse is not None:
-        carried = _reusable_rows(reuse, images, hint_counts, size, limit, seed, {n for n, _, _ in models},
+        carried = _reusable_rows(reuse, run.images, hint_counts, size, limit, seed, {n for n, _, _ in models},
                                  lpips_model is not None)
         rows = [rows[0], *sorted(rows[1:] + carried, key=lambda r: r.hints)]  # stable: model order kept
         reused_from = {"report": str(reuse), "models": sorted({r.model for r in carried})}
-
-    report = _build_report(
-        rows, images, gt_a, gt_b, gt_cfs,
-        settings={
-            "data": str(data_dir.resolve()),
-            "models": [name for name, _, _ in models],
-            "hint_counts": hint_counts,
-            "size": size,
-            "limit": limit,
-            "seed": seed,
-            "device": describe_device(torch_device),
-            "n_candidates": len(candidates),
-            "n_images": len(images),
-            "skipped": skipped,
-            "skipped_files": skipped_files,
-            "histogram": {"bins": M.AB_BINS, "range": list(M.AB_RANGE), "space": "CIE Lab D65",
-                          "divergence_units": "nats", "eps": M.DIV_EPS,
-                          "kl": "KL(ground truth || prediction)"},
-            "lpips": lpips_note,
-            "hints_note": "hints are sampled from the ground truth, same hints for every model",
-            "reused": reused_from,
-        },
-    )
+    settings = {"data": str(data_dir.resolve()), "models": [name for name, _, _ in models],
+                "hint_counts": hint_counts, "size": size, "limit": limit, "seed": seed, "device": torch_device,
+                "n_candidates": len(candidates), "lpips": lpips_note, "reused": reused_from}
+    report = _build_report(rows, run.images, run.gt_a, run.gt_b, run.gt_cfs, _settings(settings, run))
     report["restorer_version"] = __version__
     report["created"] = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
     report["seconds"] = round(time.perf_counter() - t_start, 3)
     report = _jsonable(report)
+    _write_outputs(out_dir, report, rows, run)
+    return report
 
+
+def _check_arguments(data_dir: Path, hint_counts: Sequence[int], size: int | None) -> list[int]:
+    """The sorted distinct hint counts; ValueError for a missing folder, a negative count or a tiny size."""
+    if not data_dir.is_dir():
+        raise ValueError(f"not a folder: {data_dir}")
+    counts = sorted({int(n) for n in hint_counts})
+    if not counts or counts[0] < 0:
+        raise ValueError("hint counts must be integers >= 0")
+    if size is not None and size < 16:
+        raise ValueError("--size must be at least 16 pixels")
+    return counts
+
+
+def _load_lpips(use_lpips: bool, device: Any) -> tuple[Any, str]:
+    """(LPIPS model or None, what settings["lpips"] says about it)."""
+    if not use_lpips:
+        return None, "disabled"
+    from restorer.core.lpips import LPIPS, lpips_available
+
+    ok, why = lpips_available()
+    if not ok:
+        return None, f"unavailable: {why}"
+    return (LPIPS().to(device),
+            f"{_LPIPS_NOTE} VGG16; images above {LPIPS_MAX_PIXELS} pixels area-downscaled first")
+
+
+def _settings(given: dict[str, Any], run: _Evaluation) -> dict[str, Any]:
+    """The report's settings (in the order report.json has always had them)."""
+    from restorer.core.device import describe_device
+
+    skipped_files = run.skipped_files
+    return {
+        **{k: given[k] for k in ("data", "models", "hint_counts", "size", "limit", "seed")},
+        "device": describe_device(given["device"]),
+        "n_candidates": given["n_candidates"],
+        "n_images": len(run.images),
+        "skipped": {k: len(v) for k, v in skipped_files.items()},
+        "skipped_files": skipped_files,
+        "histogram": {"bins": M.AB_BINS, "range": list(M.AB_RANGE), "space": "CIE Lab D65",
+                      "divergence_units": "nats", "eps": M.DIV_EPS, "kl": "KL(ground truth || prediction)"},
+        "lpips": given["lpips"],
+        "hints_note": "hints are sampled from the ground truth, same hints for every model",
+        "reused": given["reused"],
+    }
+
+
+def _write_outputs(out_dir: Path, report: dict[str, Any], rows: list[_Row], run: _Evaluation) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     write_bytes(out_dir / "report.json", (json.dumps(report, indent=1) + "\n").encode("utf-8"))
     write_bytes(out_dir / "report.md", render_markdown(report).encode("utf-8"))
-    if images and not _have_matplotlib():
+    if not run.images:
+        return
+    if not eval_report.have_matplotlib():
         print("note: the figures need matplotlib (pip install 'restorer[eval]'); report.json and report.md "
               "are written", file=sys.stderr)
-    elif images:
-        _plot_histograms(out_dir / "histograms.png", rows, gt_a, gt_b)
-        _plot_hints(out_dir / "hints.png", report)
-        _plot_examples(out_dir / "examples.png", examples, [GRAY, *[n for n, _, _ in models]], images, ex_hints)
-    return report
+        return
+    columns = [GRAY, *[n for n, _, _ in run.models]]
+    eval_report.write_figures(out_dir, report, rows, (run.gt_a, run.gt_b), run.examples, columns,
+                               run.hint_counts[0])
 
 
 def _reusable_rows(path: str | Path, images: list[str], hint_counts: list[int], size: int | None,
@@ -488,191 +515,6 @@ def _build_report(rows: list[_Row], images: list[str], gt_a: np.ndarray, gt_b: n
         },
         "results": results,
     }
-
-
-# ---------------------------------------------------------------------------------------------- markdown
-def _fmt(v: Any, digits: int) -> str:
-    return "–" if v is None else f"{v:.{digits}f}"
-
-
-def render_markdown(report: dict[str, Any]) -> str:
-    """The human-readable report: settings, the main table (set-level divergences), per-image divergences."""
-    s = report["settings"]
-    gt = report["ground_truth"]
-    lines = [
-        "# Restorer evaluation report",
-        "",
-        f"- data: `{s['data']}`: {s['n_images']} colour photos evaluated of {s['n_candidates']} files "
-        f"(skipped: {s['skipped']['unreadable']} unreadable, {s['skipped']['gray']} gray)",
-        f"- size: {s['size'] or 'original'}; hints: {', '.join(map(str, s['hint_counts']))}; seed {s['seed']}; "
-        f"device: {s['device']}",
-        f"- LPIPS: {s['lpips']}",
-        *([f"- rows of {', '.join(s['reused']['models'])} carried over from `{s['reused']['report']}` "
-           "(same photos, hints and settings)"] if s.get("reused") else []),
-        f"- ground-truth colourfulness (mean): {_fmt(gt['colourfulness_mean'], 1)}",
-        f"- restorer {report.get('restorer_version', '?')}, {report.get('created', '')}, "
-        f"{_fmt(report.get('seconds'), 1)} s",
-        "",
-        "## Results",
-        "",
-        "JS / KL: divergences (nats) of the a and b histograms accumulated over the whole set; "
-        "KL is KL(ground truth ‖ prediction). ↑ higher is better, ↓ lower is better; CF ratio: mean colourfulness "
-        "over the originals' mean (1 = as colourful as the originals); CF ratio/img: mean of the per-image ratios "
-        "(inflated by near-gray originals).",
-        "",
-        "| Model | Hints | PSNR ↑ | SSIM ↑ | LPIPS ↓ | Colourfulness | CF ratio | CF ratio/img | JS a ↓ | JS b ↓ "
-        "| KL a ↓ | KL b ↓ | s/img | n |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-    ]
-    footnote = False
-    for r in report["results"]:
-        m, st = r["mean"], r["set"]
-        name = f"{r['model']} (baseline)" if r["baseline"] else r["model"]
-        hints = "–" if r["baseline"] else str(r["hints"])
-        if not r["baseline"] and r["hints"] > 0 and r["model_takes_hints"] is False:
-            hints += "*"
-            footnote = True
-        lines.append(
-            f"| {name} | {hints} | {_fmt(m['psnr'], 2)} | {_fmt(m['ssim'], 4)} | {_fmt(m['lpips'], 4)} "
-            f"| {_fmt(m['colourfulness'], 1)} | {_fmt(st['colourfulness_ratio'], 2)} "
-            f"| {_fmt(m['colourfulness_ratio'], 2)} | {_fmt(st['js_a'], 4)} "
-            f"| {_fmt(st['js_b'], 4)} | {_fmt(st['kl_a'], 3)} | {_fmt(st['kl_b'], 3)} "
-            f"| {_fmt(m['seconds_per_image'], 3)} | {r['n_images']} |"
-        )
-    if footnote:
-        lines += ["", "\\* the model takes no hints as input; the engine only propagates them onto its result."]
-    lines += [
-        "",
-        "### Per-image mean divergences",
-        "",
-        "| Model | Hints | JS a | JS b | KL a | KL b |",
-        "|---|---:|---:|---:|---:|---:|",
-    ]
-    for r in report["results"]:
-        m = r["mean"]
-        name = f"{r['model']} (baseline)" if r["baseline"] else r["model"]
-        hints = "–" if r["baseline"] else str(r["hints"])
-        lines.append(f"| {name} | {hints} | {_fmt(m['js_a'], 4)} | {_fmt(m['js_b'], 4)} | {_fmt(m['kl_a'], 3)} "
-                     f"| {_fmt(m['kl_b'], 3)} |")
-    failed = [(r["model"], r["hints"], f) for r in report["results"] for f in r["failures"]]
-    if failed:
-        lines += ["", "## Failures", ""] + [f"- {m} ({h} hints): {f}" for m, h, f in failed[:50]]
-    if s["n_images"]:
-        lines += ["", "## Figures", "", "![a/b histograms](histograms.png)", "", "![metrics vs hints](hints.png)",
-                  "", "![examples](examples.png)"]
-    return "\n".join(lines) + "\n"
-
-
-# ---------------------------------------------------------------------------------------------- plots
-def _have_matplotlib() -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec("matplotlib") is not None
-
-
-def _new_figure(w: float, h: float):
-    # Figure + Agg canvas directly, not pyplot: no global backend switch, so this is safe inside the Qt GUI too.
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(w, h), dpi=100)
-    FigureCanvasAgg(fig)
-    return fig
-
-
-def _save_figure(fig, path: Path) -> None:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    write_bytes(path, buf.getvalue())
-
-
-def _plot_histograms(path: Path, rows: list[_Row], gt_a: np.ndarray, gt_b: np.ndarray) -> None:
-    names = list(dict.fromkeys(r.model for r in rows))
-    centres = np.linspace(M.AB_RANGE[0], M.AB_RANGE[1], M.AB_BINS + 1)
-    centres = 0.5 * (centres[1:] + centres[:-1])
-    fig = _new_figure(10, 2.4 * len(names) + 0.6)
-    axes = fig.subplots(len(names), 2, squeeze=False)
-    for i, name in enumerate(names):
-        for j, (label, gt_h) in enumerate((("a", gt_a), ("b", gt_b))):
-            ax = axes[i][j]
-            ax.fill_between(centres, gt_h / max(gt_h.sum(), 1), color="0.75", label="ground truth", step="mid")
-            for r in rows:
-                h = r.hist_a if j == 0 else r.hist_b
-                if r.model != name or h is None:
-                    continue
-                lab = "gray" if r.baseline else f"{r.hints} hints"
-                ax.plot(centres, h / max(h.sum(), 1), drawstyle="steps-mid", lw=1.2, label=lab)
-            ax.set_yscale("log")
-            ax.set_ylim(1e-5, 1.0)  # log scale shows the colour tails that carry the differences
-            ax.set_xlim(*M.AB_RANGE)
-            ax.set_title(f"{name}: {label} histogram", fontsize=9)
-            ax.tick_params(labelsize=7)
-            if i == len(names) - 1:
-                ax.set_xlabel(f"{label} (Lab)", fontsize=8)
-            ax.legend(fontsize=7, loc="upper right")
-    fig.tight_layout()
-    _save_figure(fig, path)
-
-
-def _plot_hints(path: Path, report: dict[str, Any]) -> None:
-    fig = _new_figure(10, 3.6)
-    axes = fig.subplots(1, 2)
-    hint_counts = report["settings"]["hint_counts"]
-    for ax, key, title in ((axes[0], "psnr", "PSNR (dB) ↑"), (axes[1], "lpips", "LPIPS ↓")):
-        any_value = False
-        for r in report["results"]:
-            if r["baseline"]:
-                v = r["mean"][key]
-                if v is not None:
-                    ax.axhline(v, color="0.5", ls="--", lw=1, label="gray baseline")
-                    any_value = True
-        by_model: dict[str, list[tuple[int, float]]] = {}
-        for r in report["results"]:
-            if not r["baseline"] and r["mean"][key] is not None:
-                by_model.setdefault(r["model"], []).append((r["hints"], r["mean"][key]))
-        for name, pts in by_model.items():
-            xs, ys = zip(*sorted(pts))
-            ax.plot(xs, ys, marker="o", label=name)
-            any_value = True
-        if not any_value:
-            ax.text(0.5, 0.5, f"{key.upper()} not available", ha="center", va="center", transform=ax.transAxes)
-        # symlog keeps 0 hints on the axis while spreading 1, 10, 50 apart.
-        if max(hint_counts) > 10:
-            ax.set_xscale("symlog", linthresh=1)
-        ax.set_xticks(hint_counts)
-        ax.set_xticklabels([str(n) for n in hint_counts])
-        ax.set_xlabel("number of hints")
-        ax.set_title(title)
-        if any_value:
-            ax.legend(fontsize=8)
-    fig.tight_layout()
-    _save_figure(fig, path)
-
-
-def _plot_examples(path: Path, examples: list[dict[str, np.ndarray]], columns: list[str], images: list[str],
-                   hints: int) -> None:
-    if not examples:
-        return
-    cols = [*columns, "__gt__"]
-    ncol, nrow = len(cols), len(examples)
-    fig = _new_figure(2.2 * ncol, 2.2 * nrow + 0.3)
-    axes = fig.subplots(nrow, ncol, squeeze=False)
-    for i, ex in enumerate(examples):
-        for j, c in enumerate(cols):
-            ax = axes[i][j]
-            ax.set_xticks([])
-            ax.set_yticks([])
-            if c in ex:
-                ax.imshow(ex[c])
-            else:
-                ax.text(0.5, 0.5, "failed", ha="center", va="center", transform=ax.transAxes)
-            if i == 0:
-                title = "ground truth" if c == "__gt__" else c if c == GRAY else f"{c}\n({hints} hints)"
-                ax.set_title(title, fontsize=9)
-            if j == 0:
-                ax.set_ylabel(Path(images[i]).name[:24], fontsize=7)
-    fig.tight_layout()
-    _save_figure(fig, path)
 
 
 # ---------------------------------------------------------------------------------------------- CLI

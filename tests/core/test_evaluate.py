@@ -162,9 +162,9 @@ def test_eval_models_at_a_colour_strength_and_by_card_path(photo_dir: Path, tmp_
 
 def test_eval_without_matplotlib_writes_the_report_and_says_why_no_figures(photo_dir: Path, tmp_path: Path,
                                                                            monkeypatch, capsys) -> None:
-    from restorer.core import evaluate as ev
+    from restorer.core import eval_report
 
-    monkeypatch.setattr(ev, "_have_matplotlib", lambda: False)
+    monkeypatch.setattr(eval_report, "have_matplotlib", lambda: False)
     report = evaluate(photo_dir, [], [0], out_dir=tmp_path / "r", device="cpu", limit=2, size=48, use_lpips=False)
     assert report["settings"]["n_images"] == 2
     assert sorted(p.name for p in (tmp_path / "r").iterdir()) == ["report.json", "report.md"]
