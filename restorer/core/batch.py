@@ -35,6 +35,7 @@ from restorer.core.io import (
     write_image,
 )
 from restorer.core.shard import shard_of
+from restorer.core.sidecar import is_region_mask
 
 ProgressFn = Callable[[float, int, "Path | None"], None]
 CancelFn = Callable[[], bool]
@@ -102,8 +103,9 @@ def find_images(inputs: Iterable[str | os.PathLike[str]], *,
             here = Path(dirpath)
             dirnames[:] = sorted(d for d in dirnames
                                  if not _is_hidden(d) and _key(here / d) not in excluded)
+            names = set(filenames)
             for f in filenames:
-                if _is_hidden(f) or not is_supported(f):
+                if _is_hidden(f) or not is_supported(f) or is_region_mask(f, names):
                     continue
                 p = here / f
                 found.append((p, p.relative_to(root)))

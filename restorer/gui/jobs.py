@@ -422,13 +422,14 @@ def save_photo(ctl: JobControl, cache: ModelCache, image: Any, model_name: str, 
     ``full`` is reused when the caller already has the full-resolution result for this model and these hints;
     otherwise it is made here. ``write_image`` itself refuses to write onto the original.
     """
-    from restorer.core.io import write_image
+    from restorer.core.io import Provenance, write_image
 
     if full is None:
         full = colorize_photo(ctl, cache, model_name, image.pixels, hint_specs, preview=False,
                               strength=strength).pixels
     ctl.check()
-    return Path(write_image(out_path, full, source=image, model_name=model_name, overwrite=overwrite))
+    prov = Provenance(model=model_name, strength=strength, hints=len(hint_specs))
+    return Path(write_image(out_path, full, source=image, provenance=prov, overwrite=overwrite))
 
 
 @dataclass

@@ -8,8 +8,9 @@ alpha where the format can hold it, converts back into the original RGB colour p
 metadata over with provenance added. No Qt here.
 
 Modules, each importing only those listed before it: ``image`` (types, format names), ``sniff`` (what a file
-is), ``icc`` (colour management), ``metadata`` (reading metadata blocks), ``provenance`` (the output's
-metadata), ``decode`` (``read_image``), ``encoders`` (one per format), ``encode`` (``write_image``).
+is), ``icc`` (colour management), ``iptc`` (IPTC-IIM blocks), ``metadata`` (reading metadata blocks), ``xmp``
+(merging XMP), ``provenance`` (the output's metadata), ``decode`` (``read_image``), ``encoders`` (one per
+format), ``encode`` (``write_image``). Which format carries which block: docs/metadata.md.
 """
 from __future__ import annotations
 
@@ -26,13 +27,14 @@ from restorer.core.io.image import (
     ImageError,
     LoadedImage,
     Metadata,
+    Provenance,
     format_for,
     is_supported,
 )
-from restorer.core.io.provenance import XMP_NS
+from restorer.core.io.xmp import XMP_NS
 
 __all__ = [
     "DEFAULT_MAX_PIXELS", "FORMATS", "FORMAT_EXTENSION", "SOFTWARE", "SUPPORTED_EXTENSIONS", "TEMP_PREFIX", "XMP_NS",
-    "ImageError", "LoadedImage", "Metadata", "format_for", "is_supported", "read_image", "srgb_icc_bytes",
+    "ImageError", "LoadedImage", "Metadata", "Provenance", "format_for", "is_supported", "read_image", "srgb_icc_bytes",
     "write_image",
 ]

@@ -19,7 +19,7 @@ from PIL import BmpImagePlugin, Image, JpegImagePlugin, PngImagePlugin, TiffImag
 
 from restorer.core.io.icc import gray16_to_srgb, lab_to_srgb_pil, rgb16_to_srgb, to_srgb_pil
 from restorer.core.io.image import DEFAULT_MAX_PIXELS, ImageError, LoadedImage, Metadata, fmt_name, to8
-from restorer.core.io.metadata import read_metadata, read_tifffile_metadata
+from restorer.core.io.metadata import read_metadata, read_tifffile_metadata, tiff_iptc
 from restorer.core.io.sniff import check_readable_file, check_size, sniff
 
 
@@ -40,6 +40,8 @@ def read_image(path: str | os.PathLike[str], max_pixels: int = DEFAULT_MAX_PIXEL
             fmt = sniff(head, name)
             fh.seek(0)
             img = _decode(fh, fmt, head, p, name, max_pixels)
+            if fmt == "TIFF":
+                img.metadata.iptc = tiff_iptc(fh)
     except ImageError:
         raise
     except Image.DecompressionBombError as e:  # a plugin's own check (e.g. PNG text chunk bombs)

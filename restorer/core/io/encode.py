@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import errno
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -19,30 +20,34 @@ from restorer.core.io.image import (
     ALPHA_FORMATS,
     FORMAT_EXTENSION,
     SIXTEEN_BIT_FORMATS,
-    SOFTWARE,
     ImageError,
     LoadedImage,
     Metadata,
+    Provenance,
     fmt_name,
     format_for,
     match_dtype,
     to8,
 )
-from restorer.core.io.provenance import output_exif, output_xmp
+from restorer.core.io.provenance import note_for, output_exif, output_xmp
 
 
 def write_image(path: str | os.PathLike[str], pixels: np.ndarray, source: LoadedImage | None = None, *,
                 model_name: str | None = None, fmt: str | None = None, quality: int = 95,
-                overwrite: bool = False) -> Path:
+                overwrite: bool = False, provenance: Provenance | None = None) -> Path:
     """Write ``pixels`` (HxWx3 sRGB uint8/uint16, or float32 in [0, 1]) to ``path`` atomically; return the path.
 
     Format: ``fmt`` ("jpeg", "png", "tiff", "webp", "bmp") or the extension. 16-bit pixels stay 16-bit in
     PNG/TIFF and are rounded to 8 bits for JPEG/WebP/BMP. From ``source`` it re-attaches the alpha channel
     (PNG/TIFF/WebP only; JPEG and BMP drop it), converts back into the original RGB ICC profile (a gray/CMYK
-    profile cannot describe colour, so sRGB is embedded instead), and copies EXIF (Orientation reset to 1,
-    since the pixels are upright), XMP, DPI, PNG text and JPEG comments. Adds provenance: EXIF/TIFF/PNG
-    Software "Restorer <version>", an ImageDescription when the source had none, and XMP properties in
-    Restorer's own namespace. The data goes to a hidden temporary file in the destination folder, is
+    profile cannot describe colour, so sRGB is embedded instead), and carries the metadata into every format
+    that can hold it (see docs/metadata.md): EXIF (Orientation reset to 1, since the pixels are upright),
+    IPTC-IIM (JPEG APP13, TIFF tag 33723, PNG raw profile), XMP (merged, never replaced), DPI, PNG text and
+    JPEG comments, with captions and credits mirrored into XMP where a block has no home. Adds provenance:
+    Software "Restorer <version>", an ImageDescription when the source had none, and in XMP the IPTC
+    digital source type, ``xmpMM:DerivedFrom`` naming the source file and, in
+    Restorer's own namespace, the model, colour strength and number of hints of ``provenance``
+    (``model_name`` is shorthand for ``Provenance(model=model_name)``). The data goes to a hidden temporary file in the destination folder, is
     fsynced and then renamed over ``path``, so readers never see a half-written file and a failure leaves
     nothing behind. Never writes onto ``source.path``; refuses an existing ``path`` unless ``overwrite``.
     Raises :class:`ImageError` for user-facing problems and ``ValueError`` for malformed ``pixels``.
@@ -54,7 +59,10 @@ def write_image(path: str | os.PathLike[str], pixels: np.ndarray, source: Loaded
     if not overwrite and os.path.lexists(dest):
         raise ImageError(f"{dest.name}: already exists (use --overwrite to replace it)")
     arr = _check_pixels(pixels, source)
-    payload = _prepare(arr, source, out_fmt, model_name)
+    prov = provenance or Provenance()
+    if prov.model is None and model_name:
+        prov = replace(prov, model=model_name)
+    payload = _prepare(arr, source, out_fmt, prov)
     encoder = ENCODERS[out_fmt]
     folder = dest.parent if str(dest.parent) else Path(".")
     _make_folder(folder)
@@ -112,7 +120,7 @@ def _make_folder(folder: Path) -> None:
         raise ImageError(f"cannot write to {folder}: {e.strerror or e}") from None
 
 
-def _prepare(arr: np.ndarray, source: LoadedImage | None, fmt: str, model_name: str | None) -> Payload:
+def _prepare(arr: np.ndarray, source: LoadedImage | None, fmt: str, prov: Provenance) -> Payload:
     if arr.dtype == np.uint16 and fmt not in SIXTEEN_BIT_FORMATS:
         arr = to8(arr)
     alpha = None
@@ -131,10 +139,11 @@ def _prepare(arr: np.ndarray, source: LoadedImage | None, fmt: str, model_name: 
                     arr, icc = srgb_to_profile(arr, source.icc), source.icc  # back into the original space
                 except ImageCms.PyCMSError:
                     pass  # a profile usable one way only: keep sRGB
-    note = f"colourised by {SOFTWARE}" + (f" with model {model_name}" if model_name else "")
+    note = note_for(prov)
     exif = output_exif(source, arr.shape[1], arr.shape[0], note)
-    xmp = output_xmp(source.xmp if source is not None else None, note, model_name)
+    xmp = output_xmp(source, prov)
     meta = source.metadata if source is not None else Metadata()
     return Payload(pixels=np.ascontiguousarray(arr), alpha=alpha, icc=icc, exif=exif, xmp=xmp,
-                   dpi=meta.dpi, text=dict(meta.png_text), comment=meta.comment, description=note)
+                   dpi=meta.dpi, text=dict(meta.png_text), comment=meta.comment, description=note,
+                   iptc=meta.iptc)
 

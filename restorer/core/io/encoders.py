@@ -6,6 +6,7 @@ PNG); tifffile writes TIFF (8- and 16-bit). They write into the temp file ``writ
 """
 from __future__ import annotations
 
+import io
 import os
 import struct
 import zlib
@@ -16,9 +17,17 @@ from typing import Any, BinaryIO
 import numpy as np
 from PIL import Image, TiffImagePlugin
 
+from restorer.core.io import iptc
 from restorer.core.io.image import SOFTWARE
-from restorer.core.io.metadata import DESCRIPTION, EXIF_IFD, EXIF_PLACEHOLDER, ORIENTATION, TIFF_ASCII_TAGS, XMP_TAG
-from restorer.core.io.provenance import raw_string
+from restorer.core.io.metadata import (
+    DESCRIPTION,
+    EXIF_IFD,
+    EXIF_PLACEHOLDER,
+    ORIENTATION,
+    TIFF_ASCII_TAGS,
+    XMP_TAG,
+    raw_string,
+)
 
 
 @dataclass
@@ -34,6 +43,7 @@ class Payload:
     text: dict[str, str]
     comment: bytes | None
     description: str  # provenance note
+    iptc: bytes | None = None  # IPTC-IIM, carried byte for byte
 
 
 
@@ -61,7 +71,13 @@ def _encode_jpeg(fh: BinaryIO, p: Payload, quality: int) -> None:
         kwargs["dpi"] = tuple(int(round(d)) for d in p.dpi)
     if p.comment:
         kwargs["comment"] = p.comment
-    Image.fromarray(p.pixels, "RGB").save(fh, format="JPEG", **kwargs)
+    if not p.iptc:
+        Image.fromarray(p.pixels, "RGB").save(fh, format="JPEG", **kwargs)
+        return
+    # Pillow cannot write APP13: encode in memory, then put the IPTC segment after the APPn segments.
+    buf = io.BytesIO()
+    Image.fromarray(p.pixels, "RGB").save(buf, format="JPEG", **kwargs)
+    fh.write(iptc.insert_jpeg_segment(buf.getvalue(), iptc.photoshop_segment(p.iptc)))
 
 
 def _encode_webp(fh: BinaryIO, p: Payload, quality: int) -> None:
@@ -108,6 +124,8 @@ def _encode_png(fh: BinaryIO, p: Payload, quality: int) -> None:
         text["Description"] = p.description[0].upper() + p.description[1:]
     if p.comment and "Comment" not in text:
         text["Comment"] = p.comment.decode("utf-8", "replace") if isinstance(p.comment, bytes) else str(p.comment)
+    if p.iptc:  # PNG has no IPTC chunk; ExifTool and ImageMagick read this one
+        text.setdefault("Raw profile type iptc", iptc.png_raw_profile(p.iptc))
     for key, value in text.items():
         chunks.append(_png_text_chunk(key, value))
     if p.xmp:
@@ -145,6 +163,8 @@ def _encode_tiff(fh: BinaryIO, p: Payload, quality: int) -> None:
             extratags.append((code, "s", 0, raw_string(v), True))
     if p.xmp:
         extratags.append((XMP_TAG, "B", len(p.xmp), p.xmp, True))
+    if p.iptc:  # UNDEFINED (7), which readers accept as well as LONG and which needs no padding
+        extratags.append((iptc.IPTC_TIFF_TAG, 7, len(p.iptc), p.iptc, True))
     sub = dict(p.exif.get_ifd(EXIF_IFD)) if (EXIF_IFD in p.exif or p.exif._ifds.get(EXIF_IFD)) else {}  # noqa: SLF001
     if sub:
         # tifffile neither writes Exif sub-IFDs nor accepts tag 34665 as an extra tag: we write a placeholder

@@ -39,6 +39,16 @@ class Metadata:
     dpi: tuple[float, float] | None = None
     png_text: dict[str, str] = field(default_factory=dict)  # PNG tEXt/zTXt/iTXt chunks, keyword -> text
     comment: bytes | None = None  # JPEG COM segment
+    iptc: bytes | None = None  # IPTC-IIM datasets (JPEG APP13 resource 0x0404, TIFF tag 33723), byte for byte
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """How an output was made, written into its XMP: the model, the colour strength and the number of hints."""
+
+    model: str | None = None
+    strength: float | None = None
+    hints: int | None = None
 
 
 @dataclass

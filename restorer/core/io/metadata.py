@@ -5,10 +5,12 @@ from typing import Any
 
 from PIL import Image
 
+from restorer.core.io import iptc
 from restorer.core.io.image import Metadata
 
 # EXIF / TIFF tag numbers we touch.
 ORIENTATION, SOFTWARE_TAG, DESCRIPTION = 0x0112, 0x0131, 0x010E
+ARTIST, COPYRIGHT = 315, 33432
 EXIF_IFD, GPS_IFD = 0x8769, 0x8825
 EXIF_WIDTH, EXIF_HEIGHT = 0xA002, 0xA003
 ICC_TAG, XMP_TAG = 34675, 700
@@ -60,8 +62,11 @@ def read_metadata(im: Image.Image, fmt: str, header_only: bool = False) -> Metad
                 # XMP travels as xmp; ImageMagick's raw EXIF/ICC copies would carry the old orientation.
                 and k != "XML:com.adobe.xmp" and not k.startswith("Raw profile type")}
         meta.png_text = {k: str(v) for k, v in text.items()}
+        meta.iptc = iptc.from_png_raw_profile(chunks.get("Raw profile type iptc"))
     if im.info.get("comment"):
         meta.comment = im.info["comment"]
+    if fmt == "JPEG":
+        meta.iptc = iptc.from_photoshop(im.info.get("photoshop"))
     return meta
 
 
@@ -81,7 +86,9 @@ def _exif_from_tiff(exif_obj: Image.Exif) -> bytes | None:
             if sub:
                 out.get_ifd(tag).update(sub)
         else:
-            out[tag] = exif_obj[tag]
+            value = exif_obj[tag]
+            # Pillow would write a non-ASCII str as "?"s ("Studio M??ller"): give it the file's own bytes.
+            out[tag] = raw_string(value) if isinstance(value, str) and not value.isascii() else value
     return out.tobytes() if len(out) or out._ifds else None  # noqa: SLF001 - Exif keeps sub-IFDs there
 
 
@@ -100,7 +107,7 @@ def read_tifffile_metadata(page: Any) -> Metadata:
     for code in (270, 305, *TIFF_ASCII_TAGS):
         v = value(code)
         if isinstance(v, str) and v:
-            exif[code] = v
+            exif[code] = v if v.isascii() else v.encode("utf-8")
     x, y = value(282), value(283)
     if isinstance(x, tuple) and isinstance(y, tuple) and x[1] and y[1]:
         unit = int(value(296) or 2)
@@ -113,4 +120,34 @@ def read_tifffile_metadata(page: Any) -> Metadata:
     meta.exif = exif.tobytes() if len(exif) else None
     meta.icc, meta.xmp = (bytes(icc) if icc else None), (bytes(xmp) if xmp else None)
     return meta
+
+
+
+def tiff_iptc(fh: Any, start: int = 0) -> bytes | None:
+    """The raw IIM of TIFF tag 33723, read with tifffile (Pillow types it as one LONG and loses it)."""
+    import tifffile
+
+    fh.seek(start)
+    try:
+        with tifffile.TiffFile(fh) as tf:
+            tag = tf.pages[0].tags.get(iptc.IPTC_TIFF_TAG) if tf.pages else None
+            if tag is None:
+                return None
+            offset, size = tag.valueoffset, tag.valuebytecount
+    except (tifffile.TiffFileError, ValueError, IndexError, KeyError, OSError):
+        return None
+    fh.seek(offset)
+    data = fh.read(size)
+    return data if iptc.is_iim(data) else None
+
+
+def raw_string(value: str | bytes) -> bytes:
+    """A metadata string as bytes: Latin-1 when possible (undoes Pillow's Latin-1 decoding), else UTF-8."""
+    if isinstance(value, bytes):
+        return value
+    try:
+        return value.encode("latin-1")
+    except UnicodeEncodeError:
+        return value.encode("utf-8")
+
 

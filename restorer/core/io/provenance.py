@@ -1,14 +1,20 @@
-"""What an output says about itself: the source's EXIF and XMP carried over, with orientation reset and provenance."""
+"""What an output says about itself: the source's EXIF and XMP carried over, with orientation reset and provenance.
+
+Where a block has no home in the output format, its main fields are mirrored: IPTC-IIM captions, TIFF text tags
+and PNG text go into XMP (IPTC Core: dc:description, dc:subject, dc:creator, dc:rights...), and a PNG's
+Author/Copyright/Description into EXIF.
+"""
 from __future__ import annotations
 
-import re
 import struct
-from xml.sax.saxutils import quoteattr
 
 from PIL import Image
 
-from restorer.core.io.image import SOFTWARE, LoadedImage
+from restorer.core.io import iptc
+from restorer.core.io.image import SOFTWARE, LoadedImage, Provenance
 from restorer.core.io.metadata import (
+    ARTIST,
+    COPYRIGHT,
     DESCRIPTION,
     EXIF_HEIGHT,
     EXIF_IFD,
@@ -17,11 +23,17 @@ from restorer.core.io.metadata import (
     ORIENTATION,
     SOFTWARE_TAG,
     STRUCTURAL_TAGS,
+    raw_string,
 )
+from restorer.core.io.xmp import XMP_NS, XmpProvenance
+from restorer.core.io.xmp import output_xmp as _merge_xmp
 
-# xmp:CreatorTool / dc:description, which a second rdf:Description would otherwise repeat.
-XMP_NS = "http://ns.restorer.app/xmp/1.0/"
+__all__ = ["XMP_NS", "note_for", "output_exif", "output_xmp"]
 
+
+def note_for(prov: Provenance) -> str:
+    """The one-line provenance note ("colourised by Restorer 0.1.0 with model m")."""
+    return f"colourised by {SOFTWARE}" + (f" with model {prov.model}" if prov.model else "")
 
 
 def output_exif(source: LoadedImage | None, width: int, height: int, note: str) -> Image.Exif:
@@ -37,6 +49,10 @@ def output_exif(source: LoadedImage | None, width: int, height: int, note: str) 
             exif = Image.Exif()  # unreadable EXIF is dropped rather than copied half-broken
     for tag in STRUCTURAL_TAGS:
         exif.pop(tag, None)
+    text = source.metadata.png_text if source is not None else {}
+    for tag, key in ((ARTIST, "Author"), (COPYRIGHT, "Copyright"), (DESCRIPTION, "Description")):
+        if not exif.get(tag) and text.get(key):  # a PNG's credits, where JPEG/TIFF/WebP readers look
+            exif[tag] = text[key] if text[key].isascii() else text[key].encode("utf-8")
     exif[ORIENTATION] = 1  # the pixels are already upright
     exif[SOFTWARE_TAG] = SOFTWARE
     old = exif.get(DESCRIPTION)
@@ -60,42 +76,49 @@ def output_exif(source: LoadedImage | None, width: int, height: int, note: str) 
     return exif
 
 
-def raw_string(value: str | bytes) -> bytes:
-    """A metadata string as bytes: Latin-1 when possible (undoes Pillow's Latin-1 decoding), else UTF-8."""
-    if isinstance(value, bytes):
-        return value
+#: PNG text keywords (the PNG spec's predefined ones) mirrored into XMP, and the field each one fills.
+_PNG_KEYS = {"Title": "title", "Description": "caption", "Author": "byline", "Copyright": "copyright",
+             "Source": "source"}
+#: TIFF/EXIF IFD0 text tags mirrored into XMP.
+_TIFF_KEYS = {DESCRIPTION: "caption", ARTIST: "byline", COPYRIGHT: "copyright"}
+
+
+def mirrored_fields(source: LoadedImage | None) -> dict[str, str | list[str]]:
+    """Caption, keywords, credits... from the source's IIM, then its TIFF/EXIF text tags, then its PNG text."""
+    if source is None:
+        return {}
+    meta = source.metadata
+    out: dict[str, str | list[str]] = dict(iptc.fields(meta.iptc))
+    if meta.exif:
+        exif = Image.Exif()
+        try:
+            exif.load(meta.exif)
+        except (SyntaxError, ValueError, struct.error, OSError, TypeError, IndexError, KeyError):
+            exif = Image.Exif()
+        for tag, key in _TIFF_KEYS.items():
+            value = exif.get(tag)
+            if isinstance(value, str) and value.strip() and key not in out:
+                text = _undo_latin1(value.strip())
+                if not text.lower().startswith("colourised by restorer"):
+                    out[key] = [text] if key == "byline" else text
+    for png_key, key in _PNG_KEYS.items():
+        value = meta.png_text.get(png_key)
+        if value and value.strip() and key not in out and not value.lower().startswith("colourised by restorer"):
+            out[key] = [value.strip()] if key == "byline" else value.strip()
+    return out
+
+
+def _undo_latin1(value: str) -> str:
+    """Pillow decodes EXIF strings as Latin-1; most writers store UTF-8 ("Studio MÃ¼ller" -> "Studio Müller")."""
     try:
-        return value.encode("latin-1")
-    except UnicodeEncodeError:
-        return value.encode("utf-8")
+        return value.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return value
 
 
-_XMP_ORIENT_ATTR = re.compile(rb'(tiff:Orientation\s*=\s*["\'])\d(["\'])')
-_XMP_ORIENT_ELEM = re.compile(rb"(<tiff:Orientation>)\s*\d\s*(</tiff:Orientation>)")
-_XMP_OURS = re.compile(rb"<rdf:Description\b[^>]*xmlns:restorer=[^>]*/>\s*", re.S)
-
-
-def output_xmp(xmp: bytes | None, note: str, model_name: str | None) -> bytes | None:
-    """The source's XMP packet (orientation reset) with Restorer's provenance description added."""
-    attrs = (f'xmlns:restorer="{XMP_NS}" restorer:Software={quoteattr(SOFTWARE)} '
-             f"restorer:Note={quoteattr(note)}" + (f" restorer:Model={quoteattr(model_name)}" if model_name else ""))
-    ours = f'<rdf:Description rdf:about="" {attrs}/>\n'.encode()
-    if xmp:
-        xmp = _XMP_ORIENT_ATTR.sub(rb"\g<1>1\g<2>", xmp)
-        xmp = _XMP_ORIENT_ELEM.sub(rb"\g<1>1\g<2>", xmp)
-        xmp = _XMP_OURS.sub(b"", xmp)
-        end = xmp.rfind(b"</rdf:RDF>")
-        if end < 0:
-            return xmp  # not an XMP packet we understand: copy it untouched rather than corrupt it
-        return xmp[:end] + ours + xmp[end:]
-    return (
-        '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>\n'
-        '<x:xmpmeta xmlns:x="adobe:ns:meta/">\n'
-        '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">\n'
-        f'<rdf:Description rdf:about="" xmlns:xmp="http://ns.adobe.com/xap/1.0/" '
-        f"xmp:CreatorTool={quoteattr(SOFTWARE)}/>\n"
-        + ours.decode("utf-8")
-        + "</rdf:RDF>\n</x:xmpmeta>\n"
-        '<?xpacket end="w"?>'
-    ).encode("utf-8")
-
+def output_xmp(source: LoadedImage | None, prov: Provenance) -> bytes:
+    """The source's XMP (orientation reset, earlier provenance replaced) with this output's provenance."""
+    info = XmpProvenance(software=SOFTWARE, note=note_for(prov),
+                         source_name=source.path.name if source is not None else None, model=prov.model,
+                         strength=prov.strength, hints=prov.hints, mirrored=mirrored_fields(source))
+    return _merge_xmp(source.xmp if source is not None else None, info)
