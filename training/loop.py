@@ -22,7 +22,7 @@ from torch.utils.data import DataLoader
 
 from restorer import __version__
 from restorer.core.atomic import atomic_path, write_text
-from restorer.lab import AB_NORM, L_CENT, L_NORM, lab_to_rgb_t, rgb_to_lab_t
+from restorer.lab import AB_NORM, L_CENT, L_NORM, lab_to_rgb_t
 from training import protocol
 from training.data import (
     SELECTION_MODULUS,
@@ -44,6 +44,7 @@ from training.losses import (
     soft_bin_ce,
     weighted_l1,
 )
+from training.validation import batch_lab, gray_baseline, save_grid, validate
 
 
 @dataclass
@@ -108,82 +109,9 @@ class TrainConfig:
     selection_split: bool = False
 
 
-def _batch_lab(rgb_u8: torch.Tensor) -> torch.Tensor:
-    return rgb_to_lab_t(rgb_u8.float() / 255.0)
-
-
 def _atomic_torch_save(obj: Any, path: Path) -> None:
     with atomic_path(path) as tmp:
         torch.save(obj, tmp)
-
-
-@torch.no_grad()
-def validate(net, val_rgb: torch.Tensor, device, batch: int = 16) -> tuple[dict[str, float], torch.Tensor]:
-    """Metrics on the fixed validation crops (no hints): PSNR, colourfulness ratio, JS of a/b histograms."""
-    from restorer.core.metrics import ab_histograms, colourfulness, js_divergence, psnr
-
-    was_training = net.training
-    net.eval()
-    preds = []
-    for i in range(0, len(val_rgb), batch):
-        lab = _batch_lab(val_rgb[i:i + batch]).to(device)
-        L = lab[:, :1]
-        x = torch.cat([(L - L_CENT) / L_NORM, torch.zeros_like(lab[:, 1:]), torch.zeros_like(L)], 1)
-        ab = net(x[:, : net_in_channels(net)]) * AB_NORM
-        preds.append((lab_to_rgb_t(torch.cat([L, ab], 1)).clamp(0, 1) * 255 + 0.5).byte().cpu())
-    net.train(was_training)
-    pred = torch.cat(preds).permute(0, 2, 3, 1).numpy()
-    gt = val_rgb.permute(0, 2, 3, 1).numpy()
-    ps, cf_p, cf_g = [], [], []
-    ha_p = hb_p = ha_g = hb_g = 0
-
-    for p, g in zip(pred, gt):
-        ps.append(psnr(p, g))
-        cf_p.append(colourfulness(p))
-        cf_g.append(colourfulness(g))
-        a, b = ab_histograms(p, normalize=False)
-        ha_p, hb_p = ha_p + a, hb_p + b
-        a, b = ab_histograms(g, normalize=False)
-        ha_g, hb_g = ha_g + a, hb_g + b
-    metrics = {
-        "psnr": float(np.mean(ps)),
-        "colourfulness": float(np.mean(cf_p)),
-        "colourfulness_gt": float(np.mean(cf_g)),
-        "colourfulness_ratio": float(np.mean(cf_p) / max(np.mean(cf_g), 1e-6)),
-        "js_a": js_divergence(ha_p / ha_p.sum(), ha_g / ha_g.sum()),
-        "js_b": js_divergence(hb_p / hb_p.sum(), hb_g / hb_g.sum()),
-    }
-    return metrics, torch.from_numpy(pred).permute(0, 3, 1, 2)
-
-
-def net_in_channels(net) -> int:
-    return getattr(net, "in_channels", None) or next(m for m in net.modules()
-                                                      if isinstance(m, torch.nn.Conv2d)).in_channels
-
-
-def _gray_u8(rgb_u8: torch.Tensor) -> torch.Tensor:
-    """The photos with their chroma removed (a = b = 0), uint8 B x 3 x H x W."""
-    lab = _batch_lab(rgb_u8)
-    return (lab_to_rgb_t(torch.cat([lab[:, :1], torch.zeros_like(lab[:, 1:])], 1)) * 255 + 0.5).byte()
-
-
-def gray_baseline(val_rgb: torch.Tensor) -> float:
-    from restorer.core.metrics import psnr
-
-    gray = _gray_u8(val_rgb)
-    return float(np.mean([psnr(p, g) for p, g in zip(gray.permute(0, 2, 3, 1).numpy(),
-                                                     val_rgb.permute(0, 2, 3, 1).numpy())]))
-
-
-def save_grid(path: Path, gt: torch.Tensor, pred: torch.Tensor, n: int = 8) -> None:
-    """Rows of gray | prediction | ground truth."""
-    from PIL import Image
-
-    gray = _gray_u8(gt[:n])
-    rows = [torch.cat([g, p, t], dim=2) for g, p, t in zip(gray, pred[:n], gt[:n])]
-    grid = torch.cat(rows, dim=1).permute(1, 2, 0).numpy()
-    with atomic_path(path) as tmp:
-        Image.fromarray(grid).save(tmp, format="PNG")
 
 
 class Trainer:
@@ -400,7 +328,7 @@ class Trainer:
     # ------------------------------------------------------------------------------------- steps
     def train_step(self, rgb_u8: torch.Tensor, adversarial: bool) -> dict[str, float]:
         cfg = self.cfg
-        lab = _batch_lab(rgb_u8.to(self.device))
+        lab = batch_lab(rgb_u8.to(self.device))
         L, ab = lab[:, :1], lab[:, 1:]
         hint, mask = simulate_hints(ab)
         x = torch.cat([(L - L_CENT) / L_NORM, hint / AB_NORM, mask], 1)
@@ -528,11 +456,16 @@ class Trainer:
         finally:
             bar.close()
             self.save_checkpoint()
+        with logf:
+            return self._finish(metrics, stopped, writer, logf)
+
+    def _finish(self, metrics: dict[str, float], stopped: bool, writer, logf) -> dict[str, Any]:
+        """After the last step: a final validation when needed, the selected weights, the export; the result."""
+        cfg = self.cfg
         result: dict[str, Any] = {"metrics": metrics, "steps": self.step, "minutes": self.elapsed / 60,
                                   "stopped": stopped}
         if stopped and self.step == 0:
             # Stopped while the photos were loading: there is nothing trained worth a model in the list.
-            logf.close()
             return result
         if not metrics or stopped:  # a stop mid-run: the last validation is older than the weights
             metrics = self.validate_and_log(writer, logf)

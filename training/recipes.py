@@ -10,7 +10,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from training.loop import TrainConfig, Trainer, validate
+from training.loop import TrainConfig, Trainer
+from training.validation import validate
 
 SHARED = "../shared/data"
 

@@ -318,10 +318,10 @@ def test_bins_head_trains_with_cross_entropy_and_anneals_toward_vivid_colour(col
     batch = next(iter(t.loader))
     losses = [t.train_step(batch, adversarial=False)["ce"] for _ in range(40)]
     assert np.mean(losses[-5:]) < 0.8 * np.mean(losses[:5])
-    from training.loop import _batch_lab
+    from training.validation import batch_lab
 
     net = t.net.eval()
-    lab = _batch_lab(batch)
+    lab = batch_lab(batch)
     x = torch.cat([(lab[:, :1] - 50) / 50, torch.zeros_like(lab[:, 1:]), torch.zeros_like(lab[:, :1])], 1)
     chroma = {}
     with torch.no_grad():

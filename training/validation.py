@@ -1,0 +1,89 @@
+"""Validation of a network being trained: metrics on fixed crops (no hints), the gray baseline, the image grid.
+
+The same numbers every validation and every model card reports: PSNR, colourfulness ratio and the JS
+divergences of the a/b histograms (restorer.core.metrics), on 8-bit results of the network alone (no hints,
+no guided upsampling).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from restorer.core.atomic import atomic_path
+from restorer.lab import AB_NORM, L_CENT, L_NORM, lab_to_rgb_t, rgb_to_lab_t
+
+
+def batch_lab(rgb_u8: torch.Tensor) -> torch.Tensor:
+    """uint8 RGB B x 3 x H x W -> Lab (real units)."""
+    return rgb_to_lab_t(rgb_u8.float() / 255.0)
+
+
+@torch.no_grad()
+def validate(net, val_rgb: torch.Tensor, device, batch: int = 16) -> tuple[dict[str, float], torch.Tensor]:
+    """Metrics on the fixed validation crops (no hints): PSNR, colourfulness ratio, JS of a/b histograms."""
+    from restorer.core.metrics import ab_histograms, colourfulness, js_divergence, psnr
+
+    was_training = net.training
+    net.eval()
+    preds = []
+    for i in range(0, len(val_rgb), batch):
+        lab = batch_lab(val_rgb[i:i + batch]).to(device)
+        L = lab[:, :1]
+        x = torch.cat([(L - L_CENT) / L_NORM, torch.zeros_like(lab[:, 1:]), torch.zeros_like(L)], 1)
+        ab = net(x[:, : net_in_channels(net)]) * AB_NORM
+        preds.append((lab_to_rgb_t(torch.cat([L, ab], 1)).clamp(0, 1) * 255 + 0.5).byte().cpu())
+    net.train(was_training)
+    pred = torch.cat(preds).permute(0, 2, 3, 1).numpy()
+    gt = val_rgb.permute(0, 2, 3, 1).numpy()
+    ps, cf_p, cf_g = [], [], []
+    ha_p = hb_p = ha_g = hb_g = 0
+
+    for p, g in zip(pred, gt):
+        ps.append(psnr(p, g))
+        cf_p.append(colourfulness(p))
+        cf_g.append(colourfulness(g))
+        a, b = ab_histograms(p, normalize=False)
+        ha_p, hb_p = ha_p + a, hb_p + b
+        a, b = ab_histograms(g, normalize=False)
+        ha_g, hb_g = ha_g + a, hb_g + b
+    metrics = {
+        "psnr": float(np.mean(ps)),
+        "colourfulness": float(np.mean(cf_p)),
+        "colourfulness_gt": float(np.mean(cf_g)),
+        "colourfulness_ratio": float(np.mean(cf_p) / max(np.mean(cf_g), 1e-6)),
+        "js_a": js_divergence(ha_p / ha_p.sum(), ha_g / ha_g.sum()),
+        "js_b": js_divergence(hb_p / hb_p.sum(), hb_g / hb_g.sum()),
+    }
+    return metrics, torch.from_numpy(pred).permute(0, 3, 1, 2)
+
+
+def net_in_channels(net) -> int:
+    return getattr(net, "in_channels", None) or next(m for m in net.modules()
+                                                      if isinstance(m, torch.nn.Conv2d)).in_channels
+
+
+def _gray_u8(rgb_u8: torch.Tensor) -> torch.Tensor:
+    """The photos with their chroma removed (a = b = 0), uint8 B x 3 x H x W."""
+    lab = batch_lab(rgb_u8)
+    return (lab_to_rgb_t(torch.cat([lab[:, :1], torch.zeros_like(lab[:, 1:])], 1)) * 255 + 0.5).byte()
+
+
+def gray_baseline(val_rgb: torch.Tensor) -> float:
+    from restorer.core.metrics import psnr
+
+    gray = _gray_u8(val_rgb)
+    return float(np.mean([psnr(p, g) for p, g in zip(gray.permute(0, 2, 3, 1).numpy(),
+                                                     val_rgb.permute(0, 2, 3, 1).numpy())]))
+
+
+def save_grid(path: Path, gt: torch.Tensor, pred: torch.Tensor, n: int = 8) -> None:
+    """Rows of gray | prediction | ground truth."""
+    from PIL import Image
+
+    gray = _gray_u8(gt[:n])
+    rows = [torch.cat([g, p, t], dim=2) for g, p, t in zip(gray, pred[:n], gt[:n])]
+    grid = torch.cat(rows, dim=1).permute(1, 2, 0).numpy()
+    with atomic_path(path) as tmp:
+        Image.fromarray(grid).save(tmp, format="PNG")
