@@ -211,7 +211,7 @@ class Trainer:
             self._set_val(images[::20])
             images = [im for i, im in enumerate(images) if i % 20]
             paths = [p for i, p in enumerate(paths) if i % 20]
-        self.train_images, self.train_paths = images, paths
+        self.train_images = images
         if cfg.rebalance > 0:
             # ~1000 photos pin the ab prior down; the whole set would only cost start-up time.
             self.rebalance = ColourRebalance(images[:: max(1, len(images) // 1000)], lam=cfg.rebalance,

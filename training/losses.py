@@ -8,7 +8,7 @@ from torch.nn.utils import spectral_norm
 
 from restorer.lab import AB_NORM, L_CENT, L_NORM, rgb_to_lab
 from restorer.nets.backbones import IMAGENET_MEAN, IMAGENET_STD
-from restorer.nets.vgg import load_vgg16_features
+from restorer.nets.vgg import VGG16_TAPS, load_vgg16_features
 
 
 def weighted_l1(pred_ab: torch.Tensor, gt_ab: torch.Tensor, chroma_boost: float = 0.0,
@@ -88,7 +88,7 @@ class PerceptualLoss(nn.Module):
     """Feature reconstruction loss (Johnson et al.): squared, size-normalised distance of VGG16 activations
     (relu1_2, relu2_2, relu3_3) between the colourised and the true RGB image."""
 
-    def __init__(self, layers=(4, 9, 16), max_items: int = 4, size: int = 128):
+    def __init__(self, layers=VGG16_TAPS[:3], max_items: int = 4, size: int = 128):
         super().__init__()
         # VGG on every full-size crop would cost more than the generator itself on a CPU: a few
         # downsampled crops per batch give the same gradient direction at a quarter of the price.
