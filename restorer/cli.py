@@ -29,6 +29,11 @@ def _add_colorize(sub) -> None:
     p.add_argument("--shard", default=None, metavar="I/N",
                    help="do only shard I of N (0 <= I < N) of the photos, for N independent processes on a "
                         "cluster; 'auto' reads a Slurm job array or Kubernetes indexed Job (docs/cluster.md)")
+    h = p.add_mutually_exclusive_group()
+    h.add_argument("--hints", default=None, metavar="FILE",
+                   help="apply this hints file (docs/hints-format.md) to the single input, instead of its sidecar")
+    h.add_argument("--no-hints", action="store_true",
+                   help="ignore <photo>.restorer.json sidecars (by default each photo's sidecar is applied)")
 
 
 def _add_gui(sub) -> None:

@@ -31,6 +31,7 @@ from restorer.core.io import (
     Provenance,
     format_for,
     is_supported,
+    output_suffix,
     read_image,
     write_image,
 )
@@ -119,7 +120,7 @@ def output_path_for(src: str | os.PathLike[str], rel: str | os.PathLike[str], ou
                     suffix: str = "_colour", fmt: str | None = None) -> Path:
     """``out_dir / rel's folder / <stem><suffix><ext>``; ext from ``fmt`` or else the source's (lower-case)."""
     rel = Path(rel)
-    ext = FORMAT_EXTENSION[format_for(src, fmt)] if fmt else Path(src).suffix.lower()
+    ext = FORMAT_EXTENSION[format_for(src, fmt)] if fmt else output_suffix(src)  # GIF -> .png
     return Path(out_dir) / rel.parent / f"{rel.stem}{suffix}{ext}"
 
 
@@ -347,7 +348,7 @@ class _Run:
             self.record(task, "failed", _failure_text(e, task.src), seconds)
         else:
             self.pending_write = None
-            self.record(task, "done", seconds=seconds + write_s)
+            self.record(task, "done", task.reason, seconds=seconds + write_s)  # reason: the decoder's notes
 
 
 def colorize_files(items: Sequence[tuple[Path, Path]], out_dir: str | os.PathLike[str], model: Any, *,
@@ -415,6 +416,7 @@ def colorize_files(items: Sequence[tuple[Path, Path]], out_dir: str | os.PathLik
     def write(task: _Task, result: Any, img: Any) -> Path:
         photo_hints = hints_for(task.src) if hints_for is not None else hints
         prov = Provenance(model=run.model_name or None, strength=strength, hints=len(photo_hints or ()))
+        task.reason = "; ".join(img.info.get("notes") or ())  # e.g. only the first page of a multi-page TIFF
         return write_image(task.out, result, source=img, provenance=prov, fmt=fmt, quality=quality,
                            overwrite=task.replace)
 

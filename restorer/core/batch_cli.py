@@ -18,6 +18,7 @@ from restorer.core.batch_report import REPORT_CSV, BatchReport, merge_reports, s
 from restorer.core.color import MAX_STRENGTH
 from restorer.core.io import SUPPORTED_EXTENSIONS
 from restorer.core.shard import ShardError, parse_shard
+from restorer.core.sidecar import hints_source
 
 
 def _err(message: str) -> None:
@@ -87,6 +88,9 @@ def run_cli(args: Any) -> int:
         _err(f"no supported images found in {', '.join(str(p) for p in inputs)} "
              f"(looked for {', '.join(sorted(SUPPORTED_EXTENSIONS))})")
         return 2
+    if getattr(args, "hints", None) and (len(items) != 1 or not Path(args.hints).is_file()):
+        _err(f"--hints {args.hints}: " + ("needs exactly one input photo" if len(items) != 1 else "no such file"))
+        return 2
     model = _load(args)
     if isinstance(model, str):
         _err(model)
@@ -127,7 +131,9 @@ def _run_with_bar(args: Any, items: list, out_dir: Path, model: Any, shard: tupl
         return colorize_files(items, out_dir, model, overwrite=args.overwrite, fmt=args.fmt, quality=args.quality,
                               suffix=args.suffix, max_pixels=args.max_pixels, progress=progress,
                               on_failure=on_failure, strength=args.strength / 100.0, shard=shard,
-                              report_stem=shard_stem(*shard) if shard else "report")
+                              report_stem=shard_stem(*shard) if shard else "report",
+                              hints_for=hints_source(getattr(args, "hints", None), getattr(args, "no_hints", False),
+                                                     lambda m: tqdm.write(f"warning: {m}", file=sys.stderr)))
 
 
 def run_report_cli(args: Any) -> int:
