@@ -117,9 +117,9 @@ def srgb_icc() -> bytes:
 
 # ------------------------------------------------------------------------------------------- extensions
 def test_supported_extensions() -> None:
-    assert SUPPORTED_EXTENSIONS == {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".webp"}
+    assert SUPPORTED_EXTENSIONS == {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".webp", ".gif"}
     assert is_supported("a/B.JPG") and is_supported("x.tiff") and is_supported(Path("y.webp"))
-    assert not is_supported("notes.txt") and not is_supported("anim.gif") and not is_supported("noext")
+    assert not is_supported("notes.txt") and not is_supported("noext")
 
 
 # ------------------------------------------------------------------------------------------ orientation
@@ -596,7 +596,7 @@ def _truncated_png16(tmp_path: Path) -> bytes:
      "bomb.png: 30000x30000 = 900 MP exceeds the 250 MP limit (use --max-pixels to raise it)"),
     ("half16.png", _truncated_png16, "half16.png: truncated or corrupt PNG"),
     ("junk.png", lambda t: b"\x00\x01\x02\x03" * 20, "junk.png: not an image (unrecognised file format)"),
-    ("anim.jpg", lambda t: b"GIF89a" + b"\0" * 30, "anim.jpg: GIF images are not supported (convert it to PNG)"),
+    ("anim.jpg", lambda t: b"GIF89a" + b"\0" * 30, "anim.jpg: truncated or corrupt GIF"),
 ])
 def test_bad_inputs_give_one_line_errors(tmp_path: Path, capfd, name: str, make, expected: str) -> None:
     path = tmp_path / name

@@ -1,6 +1,6 @@
 """Reading and writing photos: every supported format in, one sRGB working image out, metadata carried over.
 
-``read_image`` turns a JPEG/PNG/TIFF/BMP/WebP file into a :class:`LoadedImage` whose ``pixels`` are upright
+``read_image`` turns a JPEG/PNG/TIFF/BMP/WebP file (or a GIF's first frame) into a :class:`LoadedImage` whose ``pixels`` are upright
 (EXIF orientation applied), sRGB (embedded ICC profiles converted), ``HxWx3`` ``uint8`` or ``uint16`` (16-bit
 sources stay 16-bit) with any alpha channel kept aside in ``alpha`` and the file's metadata in a
 :class:`Metadata`. ``write_image`` does the reverse: it writes the colourised pixels atomically, re-attaches
@@ -30,11 +30,12 @@ from restorer.core.io.image import (
     Provenance,
     format_for,
     is_supported,
+    output_suffix,
 )
 from restorer.core.io.xmp import XMP_NS
 
 __all__ = [
     "DEFAULT_MAX_PIXELS", "FORMATS", "FORMAT_EXTENSION", "SOFTWARE", "SUPPORTED_EXTENSIONS", "TEMP_PREFIX", "XMP_NS",
-    "ImageError", "LoadedImage", "Metadata", "Provenance", "format_for", "is_supported", "read_image", "srgb_icc_bytes",
+    "ImageError", "LoadedImage", "Metadata", "Provenance", "format_for", "is_supported", "output_suffix", "read_image", "srgb_icc_bytes",
     "write_image",
 ]

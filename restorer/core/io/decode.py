@@ -1,4 +1,4 @@
-"""Decoding: a JPEG/PNG/TIFF/BMP/WebP file into an upright sRGB :class:`LoadedImage` (``read_image``).
+"""Decoding: a JPEG/PNG/TIFF/BMP/WebP/GIF file into an upright sRGB :class:`LoadedImage` (``read_image``).
 
 Decoders: Pillow for 8-bit images (it refuses truncated files when ``LOAD_TRUNCATED_IMAGES`` is left off, which
 we never change), tifffile for 16-bit TIFF (Pillow truncates 16-bit RGB to 8 bits), OpenCV for 16-bit PNG and
@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import numpy as np
-from PIL import BmpImagePlugin, Image, JpegImagePlugin, PngImagePlugin, TiffImagePlugin, WebPImagePlugin  # noqa: F401 - registers
+from PIL import BmpImagePlugin, GifImagePlugin, Image, JpegImagePlugin, PngImagePlugin, TiffImagePlugin, WebPImagePlugin  # noqa: F401 - registers
 
 from restorer.core.io.icc import gray16_to_srgb, lab_to_srgb_pil, rgb16_to_srgb, to_srgb_pil
 from restorer.core.io.image import DEFAULT_MAX_PIXELS, ImageError, LoadedImage, Metadata, fmt_name, to8

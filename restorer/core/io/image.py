@@ -10,8 +10,10 @@ import numpy as np
 
 from restorer import __version__
 
-SUPPORTED_EXTENSIONS: frozenset[str] = frozenset({".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".webp"})
-FORMATS = ("JPEG", "PNG", "TIFF", "BMP", "WEBP")
+#: What Restorer reads. GIF is read (its first frame) but not written: its outputs are PNG (``output_suffix``).
+SUPPORTED_EXTENSIONS: frozenset[str] = frozenset({".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".webp",
+                                                  ".gif"})
+FORMATS = ("JPEG", "PNG", "TIFF", "BMP", "WEBP")  # what Restorer writes
 _EXT_FORMAT = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".tif": "TIFF", ".tiff": "TIFF",
                ".bmp": "BMP", ".webp": "WEBP"}
 FORMAT_EXTENSION = {"JPEG": ".jpg", "PNG": ".png", "TIFF": ".tif", "BMP": ".bmp", "WEBP": ".webp"}
@@ -58,7 +60,7 @@ class LoadedImage:
     pixels: np.ndarray  # HxWx3 uint8 | uint16, sRGB, C-contiguous, EXIF orientation applied
     alpha: np.ndarray | None  # HxW, same dtype as pixels, or None
     path: Path
-    format: str  # "JPEG" | "PNG" | "TIFF" | "BMP" | "WEBP" (detected from the content, not the name)
+    format: str  # "JPEG" | "PNG" | "TIFF" | "BMP" | "WEBP" | "GIF" (detected from the content, not the name)
     bit_depth: int  # 8 | 16
     metadata: Metadata = field(default_factory=Metadata)
     #: What decoding did: orientation applied, notes (one line each), icc_converted, icc_ignored.
@@ -86,6 +88,12 @@ class LoadedImage:
 def is_supported(path: str | os.PathLike[str]) -> bool:
     """True when the file name has an extension Restorer reads and writes (case-insensitive)."""
     return Path(path).suffix.lower() in SUPPORTED_EXTENSIONS
+
+
+def output_suffix(path: str | os.PathLike[str]) -> str:
+    """The extension an output of ``path`` gets by default: its own (lower-case) when writable, else ".png"."""
+    ext = Path(path).suffix.lower()
+    return ext if ext in _EXT_FORMAT else ".png"
 
 
 def format_for(path: str | os.PathLike[str], fmt: str | None = None) -> str:

@@ -37,7 +37,7 @@ def sniff(head: bytes, name: str) -> str:
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
         return "WEBP"
     if head[:6] in (b"GIF87a", b"GIF89a"):
-        raise ImageError(f"{name}: GIF images are not supported (convert it to PNG)")
+        return "GIF"
     if head[4:8] == b"ftyp" and head[8:12] in (b"heic", b"heix", b"mif1", b"msf1", b"avif", b"hevc"):
         raise ImageError(f"{name}: HEIC/AVIF images are not supported (convert it to JPEG or PNG)")
     if head.startswith(b"%PDF"):
