@@ -21,7 +21,7 @@ from restorer.gui.workers import Worker, pool
 if TYPE_CHECKING:  # pragma: no cover
     from restorer.gui.main_window import MainWindow
 
-IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.tif *.tiff *.bmp *.webp);;All files (*)"
+IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.tif *.tiff *.bmp *.webp *.gif);;All files (*)"
 
 
 class Exporter(QObject):

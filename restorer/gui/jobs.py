@@ -410,8 +410,10 @@ def compute_histograms(ctl: JobControl, items: Sequence[tuple[str, np.ndarray, s
 # -- saving ----------------------------------------------------------------------------------------------------
 
 def suggested_name(source: Path, suffix: str = "_colour") -> str:
-    """``<name>_colour.<ext>``: same format as the original, never the original's own name."""
-    return f"{source.stem}{suffix}{source.suffix.lower()}"
+    """``<name>_colour.<ext>``: same format as the original (PNG for a GIF), never the original's own name."""
+    from restorer.core.io import output_suffix
+
+    return f"{source.stem}{suffix}{output_suffix(source)}"
 
 
 def save_photo(ctl: JobControl, cache: ModelCache, image: Any, model_name: str, hint_specs: Sequence[Any],
