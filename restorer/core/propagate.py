@@ -27,11 +27,11 @@ import numpy as np
 #: Bounds of Levin's per-pixel sigma (from the local variance of L) in L units: the floor keeps flat areas from
 #: cutting at every bit of film grain, the cap keeps a clean step edge (whose 3 x 3 window has a large variance)
 #: a barrier.
-SIGMA_FLOOR = 2.0
-SIGMA_CAP = 6.0
+SIGMA_FLOOR = 0.5
+SIGMA_CAP = 2.0
 #: Pull of the correction towards 0 per working-grid pixel, relative to a neighbour link of weight 1; the reach
 #: in flat areas is about 1 / sqrt(mu) pixels. Measured on val photos: a long reach gains most.
-MU = 2e-4
+MU = 2e-6
 #: Conjugate-gradient steps per level of the cascade (measured: mean error under 0.5 ab units of the exact solve).
 ITERATIONS = 40
 #: A half-size pixel is held when at least this fraction of it is hinted (smaller hints are carried by the fine
