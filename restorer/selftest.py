@@ -7,6 +7,7 @@ they were. With no display (or with one) the window is made on Qt's offscreen pl
 """
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 import sys
@@ -21,6 +22,14 @@ from pathlib import Path
 MIN_COLOURFULNESS = 5.0
 #: The output keeps the original's lightness (the engine joins the predicted chroma with the input's L).
 MAX_L_ERROR = 1.5
+
+
+@functools.cache
+def _model(name: str):
+    """Each model is loaded once for all checks (on the CPU: the check is of the files, not of a GPU)."""
+    from restorer import load_model
+
+    return load_model(name, device="cpu")
 
 
 class CheckFailed(Exception):
@@ -42,13 +51,13 @@ def _resources() -> str:
 
 def _shipped_models() -> str:
     """Every bundled model loads and predicts colour for the sample at its working size."""
-    from restorer import list_models, load_model, read_image
+    from restorer import list_models, read_image
     from restorer.core.engine import predict_ab
 
     pixels = read_image(_sample()).pixels
     done = []
     for card in (c for c in list_models() if c.bundled):
-        ab, _ = predict_ab(pixels, load_model(card, device="cpu"))
+        ab, _ = predict_ab(pixels, _model(card.name))
         if not (ab.size and abs(ab).max() > 0):
             raise CheckFailed(f"{card.name} predicted no colour at all")
         done.append(card.name)
@@ -67,11 +76,12 @@ def _colourise_and_save(out_dir: Path) -> str:
     """The default model colourises the sample; the copy is written with metadata and read back."""
     import numpy as np
 
-    from restorer import colorize, load_model, read_image, write_image
+    from restorer import colorize, read_image, write_image
     from restorer.core.metrics import colourfulness, to_lab
+    from restorer.core.models import resolve
 
     src = read_image(_sample())
-    model = load_model("default", device="cpu")
+    model = _model(resolve("default").name)
     rgb = colorize(src.pixels, model)
     if rgb.shape != src.pixels.shape or rgb.dtype != src.pixels.dtype:
         raise CheckFailed(f"output {rgb.shape} {rgb.dtype} for input {src.pixels.shape} {src.pixels.dtype}")
@@ -88,6 +98,32 @@ def _colourise_and_save(out_dir: Path) -> str:
     if l_err > MAX_L_ERROR:
         raise CheckFailed(f"the result's lightness is off by {l_err:.2f} L on average (> {MAX_L_ERROR})")
     return f"{model.card.name}, {src.size[0]}x{src.size[1]}, colourfulness {c:.1f}, written and read back"
+
+
+def _colour_hint() -> str:
+    """A point hint (which goes through the edge-aware propagation) pulls the colour at its place at least
+    halfway from the model's guess to the colour asked for."""
+    import numpy as np
+
+    from restorer import colorize, read_image
+    from restorer.core.hints import Hint
+    from restorer.core.metrics import to_lab
+    from restorer.core.models import resolve
+
+    pixels = read_image(_sample()).pixels
+    model = _model(resolve("default").name)
+    navy = Hint.from_rgb(0.5, 0.8, (0.1, 0.15, 0.5), radius=0.02)
+    y, x = int(0.8 * pixels.shape[0]), int(0.5 * pixels.shape[1])
+
+    def ab_at(rgb: np.ndarray) -> np.ndarray:
+        return to_lab(rgb)[y - 2:y + 3, x - 2:x + 3, 1:].reshape(-1, 2).mean(0)
+
+    want = np.array(navy.ab)
+    base = float(np.linalg.norm(ab_at(colorize(pixels, model)) - want))
+    got = float(np.linalg.norm(ab_at(colorize(pixels, model, hints=[navy])) - want))
+    if not got < 0.5 * base:
+        raise CheckFailed(f"a navy hint left the colour {got:.1f} ab units from navy (without it: {base:.1f})")
+    return f"navy hint: {base:.0f} -> {got:.0f} ab units from the colour asked for"
 
 
 def _main_window() -> str:
@@ -141,6 +177,7 @@ def _checks(tmp: Path) -> list[tuple[str, Callable[[], str]]]:
         ("resources", _resources),
         ("shipped models", _shipped_models),
         ("colourise sample", lambda: _colourise_and_save(tmp)),
+        ("colour hint", _colour_hint),
         ("main window", _main_window),
         ("trainer process", _trainer),
     ]

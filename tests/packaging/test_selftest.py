@@ -22,7 +22,8 @@ def test_selftest_passes_on_this_install(tmp_path):
     lines = proc.stdout.splitlines()
     assert proc.returncode == 0, proc.stdout + proc.stderr
     checks = [line.split(":")[0] for line in lines if line.startswith(("ok", "FAIL"))]
-    assert checks == ["ok   resources", "ok   shipped models", "ok   colourise sample", "ok   main window",
+    assert checks == ["ok   resources", "ok   shipped models", "ok   colourise sample", "ok   colour hint",
+                      "ok   main window",
                       "ok   trainer process"]
     assert "vgg16-unet" in lines[2] and lines[-1] == "self-test passed"
     assert list(tmp_path.iterdir()) == [], "the self-test wrote outside its temporary folder"
