@@ -284,4 +284,5 @@ class ThumbnailStrip(QListWidget):
 
     def _on_current(self, current: QListWidgetItem | None, _previous: QListWidgetItem | None) -> None:
         if current is not None:
+            self._select_first_readable = False  # a photo chosen before the first thumbnail came stays chosen
             self.photoSelected.emit(current.data(PATH_ROLE))

@@ -100,3 +100,17 @@ def test_every_failed_file_leaves_the_viewer_empty_and_quiet(qtbot, window, tmp_
     qtbot.waitUntil(lambda: window.strip.count() == 2 and not window.strip.is_busy(), timeout=20_000)
     qtbot.waitUntil(lambda: len(window.banner.entries) == 2, timeout=10_000)
     assert window.doc is None and errors == []
+
+
+def test_a_photo_chosen_before_the_first_thumbnail_stays_chosen(qtbot, tmp_path, gray_photo):
+    from restorer.gui.thumbnails import ThumbnailStrip
+
+    folder = _folder(tmp_path, gray_photo, broken=())
+    strip = ThumbnailStrip()
+    qtbot.addWidget(strip)
+    paths = sorted(folder.iterdir())
+    with qtbot.waitSignal(strip.thumbsDone, timeout=20_000):
+        strip.add_paths(paths)
+        strip.select_first_readable()  # pending: no thumbnail yet
+        strip.select_path(paths[1])  # the user picks another photo meanwhile
+    assert strip.current_path() == paths[1]
