@@ -18,7 +18,7 @@ def create_app(argv: Sequence[str] | None = None) -> QApplication:
     app.setOrganizationName(S.ORG)
     app.setApplicationName(S.APP)
     app.setApplicationDisplayName("Restorer")
-    from restorer.gui.main_window import app_icon
+    from restorer.gui.window_actions import app_icon
 
     app.setWindowIcon(app_icon())
     return app  # type: ignore[return-value]

@@ -1,27 +1,59 @@
 """Save (one photo) and Save all (every loaded photo), at full resolution, through the core writer.
 
 Rules the user can rely on: outputs are named ``<name>_colour.<ext>`` in a folder they chose (remembered);
-the core's ``write_image`` keeps the metadata, writes atomically and refuses to write onto the original; an
-existing output is never replaced by Save all (it is skipped and counted). Save all runs the core's one
-batch loop (``restorer.core.batch.colorize_files``), so names and subfolders come out as the CLI makes them. The work runs on the
-compute pool with progress and Cancel in the status bar.
+the core's writer keeps the metadata, writes atomically and refuses to write onto the original. Save all runs
+the core's one batch loop (``restorer.core.batch.colorize_files``) on the compute pool, so names and
+subfolders come out as the CLI makes them; when some outputs already exist it asks once whether to skip,
+replace or keep both. Progress and Cancel are in the status bar.
+
+The exporter sees the window only through :class:`ExportHost`.
 """
 from __future__ import annotations
 
+import logging
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
+from restorer.core.session import PhotoSession
 from restorer.gui import jobs
 from restorer.gui import settings as S
+from restorer.gui.notifier import Notifier
 from restorer.gui.workers import Worker, pool
 
-if TYPE_CHECKING:  # pragma: no cover
-    from restorer.gui.main_window import MainWindow
+log = logging.getLogger(__name__)
 
 IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.tif *.tiff *.bmp *.webp *.gif);;All files (*)"
+#: ``restorer.core.batch.ON_EXISTS``, by the button that chooses each.
+EXISTING_CHOICES = (("skip", "Skip them"), ("replace", "Replace them"), ("keep-both", "Keep both"))
+
+
+class ExportHost(Protocol):
+    """What the exporter needs of the window."""
+
+    session: PhotoSession
+    cache: jobs.ModelCache
+    notifier: Notifier
+
+    def current_model(self) -> str: ...
+    def strength(self) -> float: ...
+    def track_work(self, worker: Worker, label: str) -> None: ...
+    def cancel_colourise(self) -> None: ...
+
+
+def ask_existing(parent: QWidget, count: int, folder: Path) -> str | None:
+    """Ask once what to do with ``count`` outputs that already exist: an ON_EXISTS value, or None (cancel)."""
+    box = QMessageBox(QMessageBox.Icon.Question, "Some colour versions already exist",
+                      f"{count} of the colour versions are already in {folder}.", QMessageBox.StandardButton.NoButton,
+                      parent)
+    box.setInformativeText("Skip keeps them and colourises only the others; Replace writes over them; Keep both "
+                           "writes the new ones beside them, numbered (-2).")
+    buttons = {box.addButton(text, QMessageBox.ButtonRole.AcceptRole): value for value, text in EXISTING_CHOICES}
+    box.addButton(QMessageBox.StandardButton.Cancel)
+    box.exec()
+    return buttons.get(box.clickedButton())
 
 
 class Exporter(QObject):
@@ -29,77 +61,80 @@ class Exporter(QObject):
     saveFailed = Signal(str)
     saveAllFinished = Signal(object)  # jobs.SaveAllReport
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.win = window
+    def __init__(self, host: ExportHost, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.host = host
+        self.parent_widget = parent
         self.worker: Worker | None = None
+        #: Answers the "outputs already exist" question; replaced by tests.
+        self.ask_existing = lambda count, folder: ask_existing(self.parent_widget, count, folder)
 
     # -- Save ------------------------------------------------------------------------------------------------
     def save_current(self) -> Worker | None:
         """Ask where to save the current photo's colour version and write it on a worker."""
-        win, doc, model = self.win, self.win.doc, self.win.current_model()
+        host, note = self.host, self.host.notifier
+        doc, model = host.session.current, host.current_model()
         if doc is None or doc.image is None:
-            win.show_error("Nothing to save", "Open a photo first.")
+            note.error("Nothing to save", "Open a photo first.")
             return None
         if not model:
-            win.show_error("No model", "No colourisation model is installed.")
+            note.error("No model", "No colourisation model is installed.")
             return None
         suggested = Path(S.get_dir(S.LAST_SAVE_DIR)) / jobs.suggested_name(doc.path)
-        out, _ = QFileDialog.getSaveFileName(win, "Save colour version", str(suggested), IMAGE_FILTER)
+        out, _ = QFileDialog.getSaveFileName(self.parent_widget, "Save colour version", str(suggested), IMAGE_FILTER)
         if not out:
             return None
         out_path = Path(out)
-        if out_path.resolve() in win.docs:
-            win.show_error("Will not overwrite an original",
-                           f"{out_path.name} is one of the photos you opened. Choose another name.")
+        if out_path in host.session:
+            note.error("Will not overwrite an original",
+                       f"{out_path.name} is one of the photos you opened. Choose another name.")
             return None
         S.put(S.LAST_SAVE_DIR, str(out_path.parent))
-        strength = win.strength()
-        full = doc.full.pixels if doc.full is not None and doc.full.recipe == doc.key(model, strength) else None
+        strength = host.strength()
+        full = host.session.full_for(doc, model, strength)
         # The file dialog has already asked the user to confirm replacing an existing (non-original) file.
-        w = Worker(jobs.save_photo, win.cache, doc.image, model, doc.hints.specs(), out_path, full,
-                   overwrite=out_path.exists(), strength=strength, name="save")
+        w = Worker(jobs.save_photo, host.cache, doc.image, model, doc.hints.specs(), out_path,
+                   full.pixels if full is not None else None, overwrite=out_path.exists(), strength=strength,
+                   name="save")
+        note.watch(w, f"Could not save {out_path.name}", inline=self.saveFailed.emit)
         w.returned.connect(self._on_saved)
-        w.errored.connect(lambda e: self._on_save_error(out_path, e))
-        w.cancelled.connect(lambda: win.statusBar().showMessage("Save cancelled.", 4000))
-        win.work.track(w, "Saving…")
+        w.cancelled.connect(lambda: note.status("Save cancelled.", 4000))
+        host.track_work(w, "Saving…")
         self.worker = w
         w.start(pool("compute"))
         return w
 
     def _on_saved(self, path: Path) -> None:
-        self.win.statusBar().showMessage(f"Saved {path}", 8000)
+        self.host.notifier.status(f"Saved {path}", 8000)
         self.saved.emit(path)
-
-    def _on_save_error(self, path: Path, exc: BaseException) -> None:
-        msg = jobs.error_message(exc)
-        self.saveFailed.emit(msg)
-        self.win.show_error(f"Could not save {path.name}", msg)
 
     # -- Save all --------------------------------------------------------------------------------------------
     def save_all(self) -> Worker | None:
         """Colourise every loaded, readable photo into a chosen folder (each with its own hints)."""
-        win, model = self.win, self.win.current_model()
-        if not win.docs or not model:
-            win.show_error("Nothing to save", "Open some photos first." if model else "No model is installed.")
+        host, note, model = self.host, self.host.notifier, self.host.current_model()
+        docs = host.session.readable()
+        if not docs or not model:
+            note.error("Nothing to save", "Open some photos first." if model else "No model is installed.")
             return None
-        folder = QFileDialog.getExistingDirectory(win, "Save colour versions into", S.get_dir(S.LAST_SAVE_DIR))
+        folder = QFileDialog.getExistingDirectory(self.parent_widget, "Save colour versions into",
+                                                  S.get_dir(S.LAST_SAVE_DIR))
         if not folder:
             return None
         S.put(S.LAST_SAVE_DIR, folder)
-        items = []
-        for p in win.strip.paths():
-            doc = win.docs.get(Path(p).resolve())
-            if doc is not None and doc.error is None:
-                items.append((doc.path, doc.hints.specs()))
-        win.cancel_colourise()  # one model run at a time: the batch goes first
-        w = Worker(jobs.save_all, win.cache, items, model, Path(folder), strength=win.strength(), partial_ok=True,
-                   name="save all")
+        out_dir = Path(folder)
+        existing = jobs.existing_outputs(jobs.mirrored([d.path for d in docs]), out_dir)
+        on_exists = self.ask_existing(len(existing), out_dir) if existing else "skip"
+        if on_exists is None:
+            return None
+        items = [(d.path, d.hints.specs()) for d in docs]
+        host.cancel_colourise()  # one model run at a time: the batch goes first
+        w = Worker(jobs.save_all, host.cache, items, model, out_dir, strength=host.strength(),
+                   on_exists=on_exists, partial_ok=True, name="save all")
+        note.watch(w, "Save all failed")
         w.returned.connect(self._on_save_all_done)
         # Cancelled while still queued (behind a preview): the job never ran, so report that nothing was written.
         w.cancelled.connect(lambda: self._on_save_all_done(jobs.SaveAllReport(cancelled=True)))
-        w.errored.connect(lambda e: win.show_error("Save all failed", jobs.error_message(e)))
-        win.work.track(w, f"Saving {len(items)} photos…")
+        host.track_work(w, f"Saving {len(items)} photos…")
         self.worker = w
         w.start(pool("compute"))
         return w
@@ -111,7 +146,10 @@ class Exporter(QObject):
                else f"Saved {n} photo(s){where}.")
         if report.skipped:
             msg += f" {len(report.skipped)} already existed and were kept (skipped)."
-        self.win.statusBar().showMessage(msg, 10000)
+        note = self.host.notifier
+        note.status(msg, 10000)
+        for src, reason in report.failed:
+            log.warning("save all: %s: %s", src, reason)  # one line per failure, no traceback
         if report.failed:
-            self.win.banner.show_problems(f"{len(report.failed)} photo(s) were not saved", report.failed)
+            note.problems(f"{len(report.failed)} photo(s) were not saved", report.failed)
         self.saveAllFinished.emit(report)

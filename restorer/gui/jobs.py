@@ -20,57 +20,27 @@ import numpy as np
 
 from restorer.gui.workers import JobControl
 
-#: Used only when ``restorer.core.io`` has no ``SUPPORTED_EXTENSIONS`` (it should).
-_FALLBACK_EXTENSIONS = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".webp"}
-
-
 # -- finding and reading photos --------------------------------------------------------------------------------
-
-def _supported(path: Path) -> bool:
-    try:
-        from restorer.core.io import is_supported
-    except ImportError:  # pragma: no cover - only while the core is incomplete
-        return path.suffix.lower() in _FALLBACK_EXTENSIONS
-    return bool(is_supported(path))
-
 
 def find_photos(ctl: JobControl | None, inputs: Sequence[str | os.PathLike[str]]) -> list[Path]:
     """Files as given plus every supported image under the given folders (recursive, sorted, no duplicates).
 
-    Uses ``restorer.core.batch.find_images`` when the core has it, so the GUI and ``restorer colorize`` agree on
-    what counts as a photo. Hidden folders (``.git``, ``.thumbnails``) are skipped by the local fallback.
+    Folders are expanded by ``restorer.core.batch.find_images``, so the app and ``restorer colorize`` agree on
+    what counts as a photo. A file the user named explicitly is kept even with an odd extension: reading it
+    will say why not.
     """
-    try:
-        from restorer.core.batch import find_images
-    except ImportError:
-        find_images = None
+    from restorer.core.batch import find_images
+
     out: list[Path] = []
     seen: set[Path] = set()
-
-    def add(p: Path) -> None:
-        key = p.resolve()
-        if key not in seen:
-            seen.add(key)
-            out.append(p)
-
     for raw in inputs:
         if ctl is not None:
             ctl.check()
-        p = Path(raw)
-        if p.is_dir():
-            if find_images is not None:
-                for item in find_images([p]):
-                    add(Path(item[0] if isinstance(item, tuple) else item))
-            else:
-                for root, dirs, files in os.walk(p):
-                    dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                    for name in sorted(files):
-                        f = Path(root) / name
-                        if _supported(f):
-                            add(f)
-        else:
-            # A file the user named explicitly is kept even with an odd extension: reading it will say why not.
-            add(p)
+        for path, _rel in find_images([raw]):
+            key = path.resolve()
+            if key not in seen:
+                seen.add(key)
+                out.append(path)
     return out
 
 
@@ -103,28 +73,37 @@ def make_thumbnails(ctl: JobControl, paths: Sequence[Path], size: int) -> Iterat
     """Generator: read each photo and yield a :class:`Thumb` (or its error). The full image is dropped at once,
     so a box of 300 scans never sits in memory together."""
     from restorer.core.io import read_image
+    from restorer.core.tone import is_colour_reference
     from restorer.gui.qimage import thumbnail
 
     for p in paths:
         ctl.check()
         try:
             img = read_image(p)
-            yield Thumb(p, thumbnail(img.pixels, size), None, bool(getattr(img, "was_color", False)))
+            yield Thumb(p, thumbnail(img.pixels, size), None, is_colour_reference(img.pixels, img.alpha))
         except Exception as e:  # noqa: BLE001 - one bad file must not stop the strip
-            yield Thumb(p, None, _message(e))
+            yield Thumb(p, None, error_message(e))
     return None
 
 
-def _message(e: BaseException) -> str:
-    """One line for a person: the core's errors already are; anything else gets its type name."""
-    text = str(e).strip().splitlines()[0] if str(e).strip() else ""
-    name = type(e).__name__
-    if name in ("ImageError", "ModelError"):
-        return text or name
-    return f"{name}: {text}" if text else name
+def error_message(e: BaseException) -> str:
+    """One line a person can act on, without Python's exception names.
 
+    The core's own errors (ImageError, ModelError) already are such lines; a file-system error says what and
+    where; anything else is unexpected, and its type and traceback are in the log (the worker logs them).
+    """
+    from restorer.core.io import ImageError
+    from restorer.core.models import ModelError
 
-error_message = _message
+    text = " ".join(str(e).split())
+    if isinstance(e, (ImageError, ModelError)):
+        return text or "the file could not be used"
+    if isinstance(e, MemoryError):
+        return "not enough memory for this photo"
+    if isinstance(e, OSError) and e.strerror:
+        where = f": {e.filename}" if e.filename else ""
+        return f"{e.strerror.rstrip('.').lower()}{where}"
+    return f"unexpected problem: {text}" if text else "unexpected problem (details in the log)"
 
 
 # -- models ----------------------------------------------------------------------------------------------------
@@ -133,23 +112,14 @@ error_message = _message
 class StartupInfo:
     models: list[Any]
     device: str
-    hints_propagate: bool
 
 
 def startup_info(ctl: JobControl) -> StartupInfo:
-    """Model cards, the device description and whether the engine spreads hints for every model."""
+    """Model cards and the device description."""
     from restorer.core.device import describe_device, pick_device
     from restorer.core.models import list_models
 
-    cards = list_models()
-    device = describe_device(pick_device("auto"))
-    try:
-        from restorer.core import hints as core_hints
-
-        propagate = callable(getattr(core_hints, "propagate", None))
-    except ImportError:
-        propagate = False
-    return StartupInfo(cards, device, propagate)
+    return StartupInfo(list_models(), describe_device(pick_device("auto")))
 
 
 class ModelCache:
@@ -210,29 +180,15 @@ class ColorizeResult:
         return (self.model_name, self.hints_key, self.strength)
 
 
-#: Gaussian sigma of a region's edge, as a fraction of its mask's long side (about 2 px on a 1024 px mask, at least
-#: 1 px): a brush edge becomes a short ramp instead of a hard step, without visibly growing or shrinking the region.
-REGION_FEATHER = 0.002
-
-
 def _is_region(spec: Any) -> bool:
     # Duck-typed like the point specs: region specs (restorer.gui.region_tool.RegionSpec) carry a uint8 mask.
     return getattr(spec, "mask", None) is not None
 
 
-def feather(mask: np.ndarray) -> np.ndarray:
-    """uint8 (0..255) or float mask -> float32 0..1 with a softened edge (:data:`REGION_FEATHER`)."""
-    import cv2
-
-    m = mask.astype(np.float32) / 255.0 if mask.dtype == np.uint8 else np.asarray(mask, np.float32)
-    sigma = max(1.0, REGION_FEATHER * max(m.shape))
-    return np.clip(cv2.GaussianBlur(m, (0, 0), sigma, borderType=cv2.BORDER_REPLICATE), 0.0, 1.0)
-
-
 def to_core_hints(specs: Iterable[Any]) -> list[Any]:
     """GUI specs -> core hints: points (normalised x, y, rgb floats, radius) become ``restorer.core.hints.Hint``,
     painted regions (mask, rgb) a feathered ``RegionHint``. Runs on the worker: the masks are converted there."""
-    from restorer.core.hints import Hint, RegionHint
+    from restorer.core.hints import Hint, RegionHint, feather
 
     return [RegionHint.from_rgb(feather(s.mask), tuple(s.rgb)) if _is_region(s)
             else Hint.from_rgb(s.x, s.y, tuple(s.rgb), radius=s.radius) for s in specs]
@@ -442,13 +398,30 @@ class SaveAllReport:
     cancelled: bool = False
 
 
+def mirrored(paths: Sequence[Path]) -> list[tuple[Path, Path]]:
+    """(photo, path relative to the photos' common folder): the subfolders the outputs mirror, as the CLI does
+    for a folder it is given."""
+    if not paths:
+        return []
+    root = Path(os.path.commonpath([str(Path(p).parent) for p in paths]))
+    return [(Path(p), Path(p).relative_to(root)) for p in paths]
+
+
+def existing_outputs(items: Sequence[tuple[Path, Path]], out_dir: Path, suffix: str = "_colour") -> list[Path]:
+    """The planned outputs of ``items`` (:func:`mirrored` or ``find_images``) that already exist in ``out_dir``."""
+    from restorer.core.batch import plan_outputs
+
+    return [out for _src, out in plan_outputs(items, out_dir, suffix=suffix) if os.path.lexists(out)]
+
+
 def save_all(ctl: JobControl, cache: ModelCache, items: Sequence[tuple[Path, Sequence[Any]]], model_name: str,
-             out_dir: Path, suffix: str = "_colour", strength: float = 1.0) -> SaveAllReport:
+             out_dir: Path, suffix: str = "_colour", strength: float = 1.0, on_exists: str = "skip") -> SaveAllReport:
     """Colourise every (path, hints) at full resolution into ``out_dir`` through the core's one batch loop.
 
-    Subfolders are mirrored as the CLI mirrors them (relative to the photos' common folder), clashing names
-    get ``-2`` like the CLI's, outputs that exist are skipped and listed, a failure is recorded with its one-line
-    reason and the batch goes on. On cancel the report lists what was already written.
+    Subfolders are mirrored (:func:`mirrored`), clashing names get ``-2`` like the CLI's, an output that exists
+    is skipped, replaced or kept beside the new one (``on_exists``: ``restorer.core.batch.ON_EXISTS``), a
+    failure is recorded with its one-line reason and the batch goes on. On cancel the report lists what was
+    already written.
     """
     from restorer.core.batch import colorize_files
 
@@ -457,13 +430,11 @@ def save_all(ctl: JobControl, cache: ModelCache, items: Sequence[tuple[Path, Seq
         return report
     model, _ = cache.get(model_name)
     specs = {Path(p): s for p, s in items}
-    paths = list(specs)
-    root = Path(os.path.commonpath([str(p.parent) for p in paths]))
 
     def progress(done: float, total: int, _current: Any) -> None:
         ctl.progress(done / max(total, 1))
 
-    core = colorize_files([(p, p.relative_to(root)) for p in paths], out_dir, model, suffix=suffix,
+    core = colorize_files(mirrored(list(specs)), out_dir, model, suffix=suffix, on_exists=on_exists,
                           progress=progress, cancel=ctl.is_cancelled, strength=strength,
                           hints_for=lambda src: to_core_hints(specs[src]) or None)
     report.written = [out for _, out in core.done]
@@ -471,3 +442,51 @@ def save_all(ctl: JobControl, cache: ModelCache, items: Sequence[tuple[Path, Seq
     report.failed = list(core.failed)
     report.cancelled = core.cancelled
     return report
+
+
+# -- the batch queue -------------------------------------------------------------------------------------------
+
+@dataclass
+class QueueEvent:
+    """What a running queue says as it goes: ``running`` (a photo started), ``row`` (a photo finished, with its
+    report row: state, reason, output, seconds) or ``note`` (a one-line warning, e.g. a malformed sidecar)."""
+
+    kind: str
+    path: Path | None = None
+    row: dict[str, Any] | None = None
+    text: str = ""
+
+
+def find_queue_items(ctl: JobControl, inputs: Sequence[Path], exclude: Sequence[Path] = ()) -> list[tuple[Path, Path]]:
+    """``restorer.core.batch.find_images`` of dropped files and folders: (photo, path that the output mirrors)."""
+    from restorer.core.batch import find_images
+
+    ctl.check()
+    return find_images(inputs, exclude=exclude)
+
+
+def run_queue(ctl: JobControl, items: Sequence[tuple[Path, Path]], model_name: str, out_dir: Path, suffix: str,
+              strength: float, pause: threading.Event, sidecars: bool = True) -> Any:
+    """The core's batch loop over ``items`` with its own copy of the model (the window's previews keep theirs),
+    existing outputs skipped (a batch started again resumes), each photo's saved hints applied when it has a
+    sidecar; every step is sent as a :class:`QueueEvent`. Returns the core's ``BatchReport`` (also on cancel)."""
+    from restorer.core import sidecar
+    from restorer.core.batch import SKIP, colorize_files
+    from restorer.core.models import load_model
+
+    ctl.note(f"Loading {model_name}…")
+    model = load_model(model_name)
+    ctl.check()
+    current: list[Path | None] = [None]
+
+    def progress(done: float, total: int, photo: Path | None) -> None:
+        ctl.progress(done / max(total, 1))
+        if photo is not None and photo != current[0]:
+            current[0] = photo
+            ctl.send(QueueEvent("running", photo))
+
+    hints_for = sidecar.hints_source(None, not sidecars, lambda text: ctl.send(QueueEvent("note", text=text)))
+    return colorize_files(items, out_dir, model, suffix=suffix, on_exists=SKIP, progress=progress,
+                          cancel=ctl.is_cancelled, pause=pause, strength=strength, hints_for=hints_for,
+                          on_result=lambda row: ctl.send(QueueEvent("row", Path(row["input"]), row)))
+

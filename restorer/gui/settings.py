@@ -19,6 +19,9 @@ VIEW_MODE = "view/mode"  # "split" | "side" | "toggle"
 HINT_RADIUS = "tools/hint_radius"  # radius of new point hints, fraction of the short side
 BRUSH_PX = "tools/brush_px"  # Region tool brush diameter in screen pixels
 STRENGTH = "colour/strength_percent"  # colour strength, percent of the model's prediction
+QUEUE_OUT_DIR = "queue/out_dir"  # the batch queue's output folder
+QUEUE_TEMPLATE = "queue/template"  # its naming template ("{name}_colour")
+QUEUE_INPUTS = "queue/inputs"  # the files and folders last queued: a batch can be resumed in a later session
 
 
 def settings() -> QSettings:

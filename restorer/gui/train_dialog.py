@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 from restorer.core.models import MAX_NAME
 from restorer.gui import jobs
 from restorer.gui import settings as S
+from restorer.gui.notifier import watch
 from restorer.gui.train_process import (
     TrainOutcome,
     TrainRequest,
@@ -349,7 +350,7 @@ class TrainDialog(QDialog):
         self.data_info.setText("Looking for photos…")
         w = Worker(count_photos, folder, name="count training photos")
         w.returned.connect(lambda n, folder=folder: self._on_counted(folder, n))
-        w.errored.connect(lambda e: self.data_info.setText(jobs.error_message(e)))
+        watch(w, inline=self.data_info.setText)
         self._count_worker = w
         w.start(pool("io"))
 
@@ -554,3 +555,19 @@ class TrainDialog(QDialog):
             event.ignore()  # the window closes itself once the trainer has saved (see _on_finished)
             return True
         return super().eventFilter(obj, event)
+
+
+def show_for_window(win: Any) -> TrainDialog:
+    """The window's one fine-tuning dialog (made on first use; it keeps its run while hidden), shown."""
+    dlg = getattr(win, "train_dialog", None)
+    if dlg is None:
+        dlg = win.train_dialog = TrainDialog(win.cards, win)
+        dlg.modelTrained.connect(lambda _name: win.refresh_models())
+        dlg.useModel.connect(lambda name: win.refresh_models(select=name))
+    elif not dlg.is_running():
+        dlg.set_models(win.cards)
+    dlg.show()
+    dlg.raise_()
+    dlg.activateWindow()
+    return dlg
+

@@ -29,21 +29,19 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
+from restorer.core.cancel import Cancelled
+
 log = logging.getLogger(__name__)
-
-
-class Cancelled(Exception):
-    """Raised inside a job by :meth:`JobControl.check` when the user cancelled it."""
 
 
 def _is_cancellation(exc: BaseException, ctl: JobControl) -> bool:
     """True when ``exc`` means "the job stopped because it was asked to".
 
-    The core raises its own ``restorer.core.engine.Cancelled``; we do not import the engine here (that would pull
-    torch into every worker), so any exception named ``Cancelled`` counts, and so does any exception raised after
-    the flag was set (a cancelled job may fail in a half-torn-down state; that is not an error to show).
+    :class:`restorer.core.cancel.Cancelled` is what the engine and :meth:`JobControl.check` raise (a torch-free
+    module, so every worker can know the type); any exception raised after the flag was set counts too (a
+    cancelled job may fail in a half-torn-down state; that is not an error to show).
     """
-    return isinstance(exc, Cancelled) or type(exc).__name__ == "Cancelled" or ctl.is_cancelled()
+    return isinstance(exc, Cancelled) or ctl.is_cancelled()
 
 
 class JobControl:
@@ -69,6 +67,10 @@ class JobControl:
     def note(self, text: str) -> None:
         """Say what the job is doing now ("Loading model…"); arrives as ``yielded(str)``."""
         self._signals.yielded.emit(str(text))
+
+    def send(self, value: object) -> None:
+        """Hand ``value`` to the GUI thread now, as ``yielded(value)`` (e.g. each finished photo of a batch)."""
+        self._signals.yielded.emit(value)
 
     def progress(self, fraction: float) -> None:
         """Report progress in [0, 1]. Throttled to ~30 updates/s so a chatty core cannot flood the event queue."""

@@ -85,4 +85,9 @@ def window(qtbot, only_tiny_models):
     win.show()
     qtbot.waitUntil(lambda: win.model_combo.count() >= 2, timeout=30_000)
     assert win.model_combo.count() == 2
-    return win
+    yield win
+    # A batch a failed test left running would make closing ask in a modal box: never ask, stop it first.
+    win.queue.ask_close = lambda: True
+    if win.queue.is_running():
+        win.queue.cancel()
+        qtbot.waitUntil(lambda: not win.queue.is_running(), timeout=20_000)

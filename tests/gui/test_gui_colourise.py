@@ -205,9 +205,7 @@ def test_colour_strength_reruns_and_is_saved_as_shown(qtbot, window, gray_png, t
 
 
 def test_previews_kept_per_photo_are_bounded(qtbot, window, gray_png, monkeypatch):
-    import restorer.gui.main_window as mw
-
-    monkeypatch.setattr(mw, "MAX_PREVIEWS_PER_PHOTO", 3)
+    window.session.max_previews = 3
     open_and_wait(qtbot, window, gray_png)
     for pct in (60, 80, 120, 140):
         with qtbot.waitSignal(window.previewReady, timeout=30_000):

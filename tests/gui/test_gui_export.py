@@ -61,8 +61,11 @@ def test_save_all_colourises_every_photo(qtbot, window, tmp_path, gray_photo, mo
     out.mkdir()
     (out / "a_colour.png").write_bytes(b"already here")  # must be reported, not replaced
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", staticmethod(lambda *a, **k: str(out)))
+    asked = []
+    window.exporter.ask_existing = lambda n, folder: asked.append((n, folder)) or "skip"
     with qtbot.waitSignal(window.saveAllFinished, timeout=60_000) as blocker:
         window.save_all()
+    assert asked == [(1, out)]  # asked once, before anything is written
     report = blocker.args[0]
     assert report.written == [out / "sub" / "b_colour.png"]  # subfolders mirrored, as the CLI does
     assert report.skipped == [(a, out / "a_colour.png")] and not report.failed
@@ -70,6 +73,54 @@ def test_save_all_colourises_every_photo(qtbot, window, tmp_path, gray_photo, mo
     assert sorted(os.listdir(out)) == ["a_colour.png", "report.csv", "report.json", "sub"]  # the batch's report
     assert {p: p.read_bytes() for p in src.rglob("*") if p.is_file()} == before
     assert "already existed" in window.statusBar().currentMessage()
+
+
+def test_save_all_asks_once_then_replaces_keeps_both_or_stops(qtbot, window, tmp_path, gray_photo, monkeypatch):
+    """Save, then Save all into the same folder: the user chooses; never an exception name in a banner."""
+    src = tmp_path / "box"
+    for name in ("a", "b"):
+        write_png(src / f"{name}.png", gray_photo)
+    window.open_paths([src])
+    qtbot.waitUntil(lambda: window.strip.count() == 2, timeout=20_000)
+    out = tmp_path / "colour"
+    out.mkdir()
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", staticmethod(lambda *a, **k: str(out)))
+    (out / "a_colour.png").write_bytes(b"old a")
+    answers = ["cancel", "keep-both", "replace"]
+    window.exporter.ask_existing = lambda n, folder: (lambda a: None if a == "cancel" else a)(answers.pop(0))
+    assert window.save_all() is None and os.listdir(out) == ["a_colour.png"]  # cancelled: nothing written
+
+    with qtbot.waitSignal(window.saveAllFinished, timeout=60_000) as blocker:
+        window.save_all()
+    report = blocker.args[0]
+    assert sorted(p.name for p in report.written) == ["a_colour-2.png", "b_colour.png"] and not report.skipped
+    assert (out / "a_colour.png").read_bytes() == b"old a"  # kept beside the new one
+
+    with qtbot.waitSignal(window.saveAllFinished, timeout=60_000) as blocker:
+        window.save_all()
+    report = blocker.args[0]
+    assert sorted(p.name for p in report.written) == ["a_colour.png", "b_colour.png"] and not report.failed
+    assert read_image(out / "a_colour.png").was_color  # replaced
+    assert "Error" not in window.banner.label.text()
+
+
+def test_save_all_reports_an_unreadable_photo_in_one_line(qtbot, window, tmp_path, gray_photo, monkeypatch, caplog):
+    src = tmp_path / "box"
+    good = write_png(src / "good.png", gray_photo)
+    bad = src / "bad.png"
+    bad.write_bytes(b"not a png at all")
+    window.open_paths([good])
+    qtbot.waitUntil(lambda: window.strip.count() == 1, timeout=20_000)
+    window.session.add(bad, window.doc.hints, window.doc.undo)  # broken after it was opened (no thumb error)
+    out = tmp_path / "out"
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", staticmethod(lambda *a, **k: str(out)))
+    with qtbot.waitSignal(window.saveAllFinished, timeout=60_000) as blocker:
+        window.save_all()
+    report = blocker.args[0]
+    assert [p.name for p in report.written] == ["good_colour.png"] and [p for p, _ in report.failed] == [bad]
+    text = window.banner.label.text()
+    assert "bad.png" in text and "Error" not in text and "Traceback" not in caplog.text
+    assert sum("bad.png" in r.getMessage() for r in caplog.records) == 1  # one line per failure
 
 
 def test_save_all_names_like_the_cli_when_names_clash(qtbot, window, tmp_path, gray_photo, monkeypatch):
