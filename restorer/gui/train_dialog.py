@@ -160,11 +160,32 @@ class TrainDialog(QDialog):
 
     # -- building --------------------------------------------------------------------------------------------
     def _build(self) -> None:
+        self._build_form()
+        self._build_progress()
+        buttons = self._build_buttons()
         intro = QLabel("Teach a model the colours of your own collection: give it a folder of <b>colour</b> "
                        "photos from the same era or place. Training runs in the background; you can keep "
                        "working, and the new model joins the model list when it is done.")
         intro.setWordWrap(True)
+        lay = QVBoxLayout(self)
+        lay.addWidget(intro)
+        lay.addWidget(self.form_box)
+        lay.addWidget(self.progress_box, 1)
+        lay.addStretch(0)  # keeps the form at the top while the progress box is hidden
+        lay.addLayout(buttons)
+        self.resize(720, self.sizeHint().height())
 
+        self._count_timer = QTimer(self)
+        self._count_timer.setSingleShot(True)
+        self._count_timer.setInterval(300)  # typing a path must not start a folder walk per keystroke
+        self._count_timer.timeout.connect(self._count_photos)
+        self.data_edit.textChanged.connect(lambda _t: self._count_timer.start())
+        self.data_edit.textChanged.connect(lambda _t: self._validate())
+        self.val_edit.textChanged.connect(lambda _t: self._validate())
+        self.name_edit.textChanged.connect(lambda _t: self._validate())
+        self.base_combo.currentIndexChanged.connect(lambda _i: self._validate())
+
+    def _build_form(self) -> None:
         self.data_edit = QLineEdit()
         self.data_edit.setPlaceholderText("Folder of colour photos (subfolders included)")
         self.data_browse = QPushButton("Browse…")
@@ -206,6 +227,7 @@ class TrainDialog(QDialog):
         self.form_note.hide()
         form.addRow(self.form_note)
 
+    def _build_progress(self) -> None:
         self.progress_box = QGroupBox("Training")
         self.summary_label = QLabel()
         self.summary_label.setWordWrap(True)
@@ -240,6 +262,7 @@ class TrainDialog(QDialog):
         pl.addStretch(0)  # takes the room only while the grid is hidden (a failure before any training)
         self.progress_box.hide()
 
+    def _build_buttons(self) -> QHBoxLayout:
         self.start_button = QPushButton("Start training")
         self.start_button.setDefault(True)
         self.start_button.clicked.connect(self._on_start_clicked)
@@ -257,24 +280,7 @@ class TrainDialog(QDialog):
         buttons.addStretch(1)
         for b in (self.use_button, self.stop_button, self.start_button, self.close_button):
             buttons.addWidget(b)
-
-        lay = QVBoxLayout(self)
-        lay.addWidget(intro)
-        lay.addWidget(self.form_box)
-        lay.addWidget(self.progress_box, 1)
-        lay.addStretch(0)  # keeps the form at the top while the progress box is hidden
-        lay.addLayout(buttons)
-        self.resize(720, self.sizeHint().height())
-
-        self._count_timer = QTimer(self)
-        self._count_timer.setSingleShot(True)
-        self._count_timer.setInterval(300)  # typing a path must not start a folder walk per keystroke
-        self._count_timer.timeout.connect(self._count_photos)
-        self.data_edit.textChanged.connect(lambda _t: self._count_timer.start())
-        self.data_edit.textChanged.connect(lambda _t: self._validate())
-        self.val_edit.textChanged.connect(lambda _t: self._validate())
-        self.name_edit.textChanged.connect(lambda _t: self._validate())
-        self.base_combo.currentIndexChanged.connect(lambda _i: self._validate())
+        return buttons
 
     def set_models(self, cards: Sequence[Any]) -> None:
         """The models to start from (the default model first chosen) and the names already taken."""
