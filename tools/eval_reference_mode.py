@@ -125,6 +125,8 @@ def summarise(rows: list[dict]) -> dict:
             out[f"{method}_{k}"] = float(np.mean([r[method][k] for r in rows]))
     out["gain_db"] = out["reference_psnr"] - out["default_psnr"]
     out["minutes_per_pair"] = float(np.mean([r["minutes"] for r in rows]))
+    out["cpu_minutes_per_pair"] = float(np.mean([r["cpu_minutes"] for r in rows]))
+    out["steps_per_pair"] = float(np.mean([r["steps"] for r in rows]))
     out["wins"] = int(sum(r["reference"]["psnr"] > r["default"]["psnr"] for r in rows))
     return out
 
@@ -148,6 +150,10 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "val"))
     ap.add_argument("--minutes", type=float, default=0.5, help="reference-mode training budget per pair")
+    ap.add_argument("--steps", type=int, default=None,
+                    help="train a fixed number of steps instead of --minutes (a CPU shared with other work gives "
+                         "a time budget few steps; the CPU time per pair is recorded either way)")
+    ap.add_argument("--batch", type=int, default=None, help="pixels per training step (default: the trainer's)")
     ap.add_argument("--limit", type=int, default=None)
     ap.add_argument("--grid-rows", type=int, default=6, help="pairs shown in grid.png (from shard 0)")
     ap.add_argument("--shard", default="0/1", metavar="I/N", help="measure every N-th pair from the I-th")
@@ -172,7 +178,10 @@ def main(argv: list[str] | None = None) -> int:
     shard, shards = (int(x) for x in args.shard.split("/"))
     res_path = out / f"results-{shard}.json"
     done = json.loads(res_path.read_text())["pairs"] if res_path.exists() else []
-    done = [r for r in done if r.get("budget_minutes") == args.minutes]
+    budget = {"steps": args.steps} if args.steps else {"minutes": args.minutes}
+    if args.batch:
+        budget["batch"] = args.batch
+    done = [r for r in done if r.get("budget") == budget]
     seen = {r["photo"] for r in done}
     base = load_model("default", device="cpu")
     tiles = []
@@ -183,20 +192,21 @@ def main(argv: list[str] | None = None) -> int:
         ref, truth = split_pair(read_image(p).pixels)
         target = to_gray(truth)
         default, stats = default_and_stats(ref, target, base)
-        t0 = time.monotonic()
-        result = train_reference(ref, minutes=args.minutes, ref_path=p, name="pair")
+        t0, c0 = time.monotonic(), time.process_time()
+        result = train_reference(ref, minutes=args.minutes, max_steps=args.steps, ref_path=p, name="pair",
+                                 **({"batch": args.batch} if args.batch else {}))
         mine = colorize(target, result.model)
-        minutes = (time.monotonic() - t0) / 60.0
+        minutes, cpu_minutes = (time.monotonic() - t0) / 60.0, (time.process_time() - c0) / 60.0
         if in_grid:
             tiles.append([ref, target, default, mine, truth])
         if p.name in seen:
             continue
-        row = {"photo": p.name, "size": list(truth.shape[1::-1]), "budget_minutes": args.minutes,
-               "minutes": round(minutes, 3), "steps": result.steps,
+        row = {"photo": p.name, "size": list(truth.shape[1::-1]), "budget": budget, "minutes": round(minutes, 3),
+               "cpu_minutes": round(cpu_minutes, 3), "threads": args.threads, "steps": result.steps,
                "default": scores(default, truth), "stats": scores(stats, truth), "reference": scores(mine, truth)}
         done.append(row)
         print(f"{p.name}: default {row['default']['psnr']:.2f}  stats {row['stats']['psnr']:.2f}  "
-              f"reference {row['reference']['psnr']:.2f} dB  ({result.steps} steps, {minutes:.2f} min)", flush=True)
+              f"reference {row['reference']['psnr']:.2f} dB  ({result.steps} steps, {minutes:.2f} min, {cpu_minutes:.2f} CPU-min)", flush=True)
         write_text(res_path, json.dumps({"pairs": done}, indent=1) + "\n")
     if tiles:
         grid(tiles, out / "grid.png")

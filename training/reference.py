@@ -2,8 +2,9 @@
 
 The archivist's case: one colour photo of the same street, uniform or room as a box of black-and-white ones.
 Following the single-image colourisation write-up (../shared/papers/003: per-pixel L, Sobel edge magnitude,
-Laplacian edge density; patches of the one photo with flips and rotations), a small fully convolutional head is
-trained on patches of the reference. Unlike the paper it does not start from nothing: it reads the default
+Laplacian edge density; patches of the one photo with flips and rotations), a small per-pixel head is trained
+on pixels of the reference, its features taken from fixed filters that flips and rotations leave unchanged (so
+that augmentation is built in, and a step costs a matrix product, not a patch convolution). Unlike the paper it does not start from nothing: it reads the default
 model's ab prediction too (``restorer.nets.reference``) and learns a correction, so what the base model knows
 about skies and faces stays and only the palette moves towards the reference. The paper's patch-local
 coordinates are left out: at inference the head sees a whole photo, where a patch's corner means nothing.
@@ -11,7 +12,7 @@ The objective is a smooth L1 on ab, not the paper's GAN (its own discriminator "
 what is measured here is accuracy against the true colours).
 
 Training runs at the base model's working size, the size the engine feeds the network, and the base's
-prediction of the reference is computed once: each step is a batch of small crops through the head alone.
+prediction of the reference is computed once: each step is a batch of sampled pixels through the head alone.
 The result is an ordinary model (arch ``reference_head``, card kind "reference") that the engine runs like
 any other: guided upsampling, the original L, metadata, atomic writes.
 """
@@ -84,7 +85,8 @@ def sample_pixels(feats: torch.Tensor, target: torch.Tensor, n: int,
 
 
 def reference_card(base: ModelCard, ref_path: Path | None, ref_size: tuple[int, int], name: str, *,
-                   minutes: float, steps: int, loss: float, width: int, layers: int) -> ModelCard:
+                   minutes: float, steps: int, loss: float, width: int, layers: int,
+                   batch: int = BATCH) -> ModelCard:
     """The card of a reference model: kind "reference", the reference file's name and checksum, the minutes."""
     backbone = None
     if base.backbone:
@@ -102,7 +104,7 @@ def reference_card(base: ModelCard, ref_path: Path | None, ref_size: tuple[int, 
         description=f"Colours learned from the reference photo {ref['file'] or '(unnamed)'} on top of {base.name}.",
         kind="reference",
         training={"kind": "reference", "reference": ref, "base": base.name, "minutes": round(minutes, 2),
-                  "steps": steps, "batch_pixels": BATCH, "lr": LR,
+                  "steps": steps, "batch_pixels": batch, "lr": LR,
                   "losses": {"smooth_l1": 1.0, "l1_beta": HUBER_BETA}, "final_loss": round(loss, 5),
                   "device": "cpu", "base_training": base.training},
         backbone=backbone, created=datetime.now(UTC).isoformat(timespec="seconds"),
@@ -113,7 +115,7 @@ def train_reference(ref_pixels: np.ndarray, *, base: str | ModelCard = "default"
                     max_steps: int | None = None, name: str = "reference", ref_path: str | Path | None = None,
                     progress: ProgressFn | None = None, cancel: Callable[[], bool] | None = None,
                     snapshot: Callable[[Any], None] | None = None, snapshot_every: float = 20.0,
-                    width: int = 64, layers: int = 2, seed: int = 0,
+                    width: int = 64, layers: int = 2, batch: int = BATCH, seed: int = 0,
                     device: str = "cpu") -> ReferenceResult:
     """Train a palette head on ``ref_pixels`` (H x W x 3 colour photo) for ``minutes`` (or ``max_steps``).
 
@@ -157,7 +159,7 @@ def train_reference(ref_pixels: np.ndarray, *, base: str | ModelCard = "default"
         for g in opt.param_groups:
             g["lr"] = LR * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(frac, 1.0))))
         net.head.train()
-        f, t = sample_pixels(feats, target, BATCH, gen)
+        f, t = sample_pixels(feats, target, batch, gen)
         loss = F.smooth_l1_loss(net.refine(f), t, beta=HUBER_BETA)
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -178,7 +180,7 @@ def train_reference(ref_pixels: np.ndarray, *, base: str | ModelCard = "default"
             p.copy_(p.half().float())
     spent = (time.monotonic() - t0) / 60.0
     model.card = reference_card(base_card, ref_file, size, name, minutes=spent, steps=step, loss=ema, width=width,
-                                layers=layers)
+                                layers=layers, batch=batch)
     return ReferenceResult(model=model, steps=step, minutes=spent, loss=ema, history=history)
 
 

@@ -246,7 +246,10 @@ class ToolsEntries:
         if self.reference_dialog is None:
             self.reference_dialog = ReferenceDialog(self.win)
             self.reference_dialog.modelKept.connect(lambda name: self.win.refresh_models(select=name))
-            self.win.destroyed.connect(self.reference_dialog.shutdown)
+            from PySide6.QtCore import QCoreApplication
+
+            # Quitting ends a run still learning and removes its folder (the child has no use without the app).
+            QCoreApplication.instance().aboutToQuit.connect(self._shutdown)
         doc = getattr(self.win, "doc", None)
         card = self.win.current_card()
         # A reference head sits on a collection-trained model, never on another reference model.
@@ -254,6 +257,13 @@ class ToolsEntries:
         self.reference_dialog.set_target(doc.path if doc is not None else None, base)
         self.reference_dialog.show()
         self.reference_dialog.raise_()
+
+    def _shutdown(self) -> None:
+        try:
+            if self.reference_dialog is not None:
+                self.reference_dialog.shutdown()
+        except RuntimeError:  # the dialog's C++ side is already gone with the window: its QProcess was killed
+            pass
 
     def show_manager(self) -> None:
         if self.manager is None:
