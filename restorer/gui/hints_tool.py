@@ -143,7 +143,7 @@ class HintItem(QGraphicsItem):
         self._press_pos: QPointF | None = None
 
     def boundingRect(self) -> QRectF:  # noqa: N802
-        r = self.RADIUS_PX + 2
+        r = self.RADIUS_PX + 6  # room for the highlight ring
         return QRectF(-r, -r, 2 * r, 2 * r)
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
@@ -154,6 +154,10 @@ class HintItem(QGraphicsItem):
         painter.drawEllipse(QPointF(0, 0), r, r)
         painter.setPen(QPen(QColor(255, 255, 255), 1.5))
         painter.drawEllipse(QPointF(0, 0), r, r)
+        if self.index == self.controller.highlighted:
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.setPen(QPen(QColor(255, 210, 0), 2.5))
+            painter.drawEllipse(QPointF(0, 0), r + 4, r + 4)
 
     def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:  # noqa: N802
         if event.button() == Qt.MouseButton.RightButton:
@@ -195,6 +199,15 @@ def attach_document(tool, hints: HintList | None, stack: QUndoStack | None) -> N
 ColourPicker = Callable[[QColor, QWidget | None], QColor | None]
 
 
+def offer_suggestions(colours: list) -> list[QColor]:
+    """Put ``colours`` (RGB floats) in the colour dialog's "Custom colors" row, first slot first, so a hint's
+    suggestions are one click away; the dialog's own "Pick Screen Color" is the eyedropper (any open image)."""
+    out = [QColor.fromRgbF(*c) for c in colours[:16]]
+    for i, c in enumerate(out):
+        QColorDialog.setCustomColor(i, c)
+    return out
+
+
 def dialog_colour_picker(initial: QColor, parent: QWidget | None) -> QColor | None:
     """QColorDialog starting at ``initial``; None when the user cancels."""
     c = QColorDialog.getColor(initial, parent, "Hint colour")
@@ -213,18 +226,29 @@ class HintController(QObject):
         self.picker: ColourPicker = dialog_colour_picker
         #: ``sample(fx, fy) -> QColor | None``: the current result's colour at a normalised point.
         self.sample: Callable[[float, float], QColor | None] = lambda fx, fy: None
+        #: ``suggest(fx, fy) -> [rgb floats]``: colours offered when a hint is placed (model's colour first).
+        self.suggest: Callable[[float, float], list] = lambda fx, fy: []
         #: Radius of newly placed hints (fraction of the short side); see :class:`HintSizeBox`.
         self.radius = DEFAULT_RADIUS
         self._hints: HintList | None = None
         self._stack: QUndoStack | None = None
         self._items: list[HintItem] = []
         self._active = False
+        #: Index (in the HintList) of the hint the Hints list selected: drawn with a highlight ring.
+        self.highlighted = -1
         view.photoClicked.connect(self._on_click)
 
     # -- document --------------------------------------------------------------------------------------------
     def set_document(self, hints: HintList | None, stack: QUndoStack | None) -> None:
         attach_document(self, hints, stack)
+        self.highlighted = -1
         self._rebuild()
+
+    def set_highlighted(self, index: int) -> None:
+        """Highlight hint ``index`` (-1: none); shown even while the tool is off, so the list can point at it."""
+        if index != self.highlighted:
+            self.highlighted = index
+            self._rebuild()
 
     def hints(self) -> HintList | None:
         return self._hints
@@ -251,6 +275,7 @@ class HintController(QObject):
         fx, fy = min(max(scene_pt.x() / w, 0.0), 1.0), min(max(scene_pt.y() / h, 0.0), 1.0)
         if colour is None:
             initial = self.sample(fx, fy) or QColor(128, 128, 128)
+            offer_suggestions(self.suggest(fx, fy))
             colour = self.picker(initial, self.view.window())
             if colour is None:
                 return False  # the user cancelled the colour dialog: no hint
@@ -296,13 +321,16 @@ class HintController(QObject):
         for it in self._items:
             scene.removeItem(it)
         self._items = []
-        if self._hints is None or not self._active:
+        if self._hints is None:
             return
         w, h = self._size()
         for i, spec in enumerate(self._hints.specs()):
             if not isinstance(spec, HintSpec):
                 continue  # a painted region: the Region tool draws those
+            if not self._active and i != self.highlighted:
+                continue  # tool off: only the hint the list points at is shown
             it = HintItem(self, i, spec)
+            it.setEnabled(self._active)  # tool off: shown, not editable
             it.setPos(spec.x * w, spec.y * h)
             scene.addItem(it)
             self._items.append(it)
@@ -330,3 +358,15 @@ class HintSizeBox(QComboBox):
 
     def _closest(self, radius: float) -> int:
         return min(range(len(HINT_SIZES)), key=lambda i: abs(HINT_SIZES[i][1] - radius))
+
+
+def suggest_from_results(current, doc, fx: float, fy: float) -> list:
+    """Suggestions (restorer.core.suggest) from the shown result and the photo's other cached results (other
+    models or strengths the user has looked at): their colours at the point are the first alternatives."""
+    from restorer.core.suggest import suggest
+
+    if current is None:
+        return []
+    cached = list(doc.previews.values()) if doc is not None else []
+    others = [r.pixels for r in reversed(cached) if r is not current and getattr(r, "pixels", None) is not None]
+    return suggest(current.pixels, others[:6], fx, fy)

@@ -44,7 +44,7 @@ from restorer.gui.drops import accept_files, take_files
 from restorer.gui.export import IMAGE_FILTER, Exporter
 from restorer.gui.hints_list import HintsDock
 from restorer.gui.hints_store import HintsStore
-from restorer.gui.hints_tool import HintController, HintList, HintSizeBox
+from restorer.gui.hints_tool import HintController, HintList, HintSizeBox, suggest_from_results
 from restorer.gui.histogram_widget import HistogramDock
 from restorer.gui.model_picker import apply_model_list, fill_combo, startup_choice, update_model_actions
 from restorer.gui.notifier import Notifier
@@ -145,6 +145,7 @@ class MainWindow(QMainWindow):
 
         self.hint_controller = HintController(self.viewer.primary, self)
         self.hint_controller.sample = self._sample_result_colour
+        self.hint_controller.suggest = lambda fx, fy: suggest_from_results(self.displayed_result(), self.doc, fx, fy)
         # Regions live in the same HintList, so hintsChanged also re-runs the preview after region edits.
         self.hint_controller.hintsChanged.connect(self._on_hints_changed)
         self.region_controller = RegionController(self.viewer.primary, self)

@@ -24,28 +24,17 @@ import shiboken6
 from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
-    QIcon,
     QImage,
-    QKeySequence,
     QMouseEvent,
     QPainter,
     QPen,
-    QPixmap,
-    QShortcut,
     QUndoStack,
 )
 from PySide6.QtWidgets import (
     QColorDialog,
-    QDockWidget,
     QGraphicsItem,
-    QHBoxLayout,
-    QLabel,
-    QListWidget,
-    QListWidgetItem,
-    QPushButton,
     QSpinBox,
     QStyleOptionGraphicsItem,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -278,6 +267,8 @@ class RegionController(QObject):
         #: ``sample(mask) -> QColor | None``: the current result's mean colour under a mask.
         self.sample: Callable[[np.ndarray], QColor | None] = lambda mask: None
         self.brush_px = DEFAULT_BRUSH_PX
+        #: Magic wand: a paint or add stroke selects what it touches, grown up to the photo's edges.
+        self.wand = False
         self._hints: HintList | None = None
         self._stack: QUndoStack | None = None
         self._active = False
@@ -440,6 +431,8 @@ class RegionController(QObject):
             return
         try:
             mask = stroke.mask()
+            if self.wand and stroke.mode != "erase":
+                mask = self.wand_mask(mask)
             if stroke.mode == "erase":
                 self.erase(mask)
             elif stroke.mode == "add":
@@ -449,6 +442,22 @@ class RegionController(QObject):
         finally:
             if self._stroke is stroke:
                 self._end_stroke()
+
+    def wand_mask(self, stroke: np.ndarray) -> np.ndarray:
+        """The magic wand's selection from a stroke mask, on the photo shown (its lightness; the original's)."""
+        from restorer.core.wand import magic_wand
+
+        pm = self.view.item.before_pixmap()
+        if pm is None or pm.isNull():
+            return stroke
+        import cv2
+
+        from restorer.gui.qimage import qimage_to_numpy
+
+        gray = cv2.cvtColor(qimage_to_numpy(pm.toImage()), cv2.COLOR_RGB2GRAY)
+        rows, cols = stroke.shape
+        gray = cv2.resize(gray, (cols, rows), interpolation=cv2.INTER_AREA)
+        return magic_wand(gray, stroke)
 
     def _end_stroke(self) -> None:
         self._stroke = None
@@ -569,70 +578,3 @@ def brush_size_box(parent: QWidget | None = None) -> QSpinBox:
     box.setValue(DEFAULT_BRUSH_PX)
     box.setToolTip("Region brush diameter on screen (zoom in to paint finer)")
     return box
-
-
-class RegionDock(QDockWidget):
-    """The photo's regions: a colour swatch and size each; select to highlight, double-click to recolour."""
-
-    def __init__(self, controller: RegionController, parent: QWidget | None = None) -> None:
-        super().__init__("Regions", parent)
-        self.setObjectName("regionsDock")
-        self.controller = controller
-        body = QWidget()
-        lay = QVBoxLayout(body)
-        lay.setContentsMargins(6, 6, 6, 6)
-        help_ = QLabel("Region tool (R): paint over the photo, then pick its colour. Right-drag or Shift+drag "
-                       "erases; Ctrl+drag adds to the selected region.")
-        help_.setWordWrap(True)
-        lay.addWidget(help_)
-        self.list = QListWidget()
-        self.list.currentRowChanged.connect(self._on_row)
-        self.list.itemDoubleClicked.connect(lambda item: controller.recolour(item.data(Qt.ItemDataRole.UserRole)))
-        lay.addWidget(self.list, 1)
-        row = QHBoxLayout()
-        self.recolour_button = QPushButton("Colour…")
-        self.recolour_button.setToolTip("Change the selected region's colour")
-        self.recolour_button.clicked.connect(lambda: controller.recolour(controller.selected()))
-        self.remove_button = QPushButton("Remove")
-        self.remove_button.setToolTip("Remove the selected region (Delete)")
-        self.remove_button.clicked.connect(lambda: controller.remove(controller.selected()))
-        row.addWidget(self.recolour_button)
-        row.addWidget(self.remove_button)
-        lay.addLayout(row)
-        delete = QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), self.list)
-        delete.setContext(Qt.ShortcutContext.WidgetShortcut)
-        delete.activated.connect(lambda: controller.remove(controller.selected()))
-        self.setWidget(body)
-        controller.regionsChanged.connect(self.refresh)
-        self.refresh()
-
-    def refresh(self) -> None:
-        self.list.blockSignals(True)
-        self.list.clear()
-        current = -1
-        for n, (index, spec) in enumerate(self.controller.regions(), start=1):
-            item = QListWidgetItem(_swatch(spec.qcolor()), f"Region {n}  ·  {spec.coverage:.1%} of the photo")
-            item.setData(Qt.ItemDataRole.UserRole, index)
-            item.setToolTip("Double-click to change the colour")
-            self.list.addItem(item)
-            if index == self.controller.selected():
-                current = n - 1
-        self.list.setCurrentRow(current)
-        self.list.blockSignals(False)
-        has = current >= 0
-        self.recolour_button.setEnabled(has)
-        self.remove_button.setEnabled(has)
-
-    def _on_row(self, row: int) -> None:
-        item = self.list.item(row) if row >= 0 else None
-        self.controller.set_selected(item.data(Qt.ItemDataRole.UserRole) if item is not None else -1)
-
-
-def _swatch(colour: QColor, size: int = 16) -> QIcon:
-    pm = QPixmap(size, size)
-    pm.fill(colour)
-    p = QPainter(pm)
-    p.setPen(QColor(0, 0, 0, 160))
-    p.drawRect(0, 0, size - 1, size - 1)
-    p.end()
-    return QIcon(pm)
