@@ -32,3 +32,16 @@ def recording_picker(colour):
         return colour
 
     return picker, asked
+
+
+def place_hint_and_region(qtbot, win, path: Path, hint_colour, region_colour):
+    """Open ``path``, place one hint at (30, 30) and paint one region (rows 50-90, columns 70-120)."""
+    from PySide6.QtCore import QPointF
+
+    open_and_wait(qtbot, win, path)
+    win.hint_controller.picker = lambda initial, parent: hint_colour
+    win.act_hints.setChecked(True)
+    win.hint_controller.add_at(QPointF(30, 30))
+    mask = np.zeros((96, 128), np.uint8)
+    mask[50:90, 70:120] = 255
+    win.region_controller.add(mask, region_colour)

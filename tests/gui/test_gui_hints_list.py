@@ -3,7 +3,7 @@ placed, and the Region tool's magic wand."""
 from __future__ import annotations
 
 import numpy as np
-from guihelpers import open_and_wait
+from guihelpers import open_and_wait, place_hint_and_region
 from PySide6.QtCore import QPointF
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QColorDialog
@@ -13,13 +13,7 @@ RED = QColor(190, 60, 40)
 
 
 def _with_hint_and_region(qtbot, window, gray_png):
-    open_and_wait(qtbot, window, gray_png)
-    window.hint_controller.picker = lambda initial, parent: NAVY
-    window.act_hints.setChecked(True)
-    window.hint_controller.add_at(QPointF(30, 30))
-    mask = np.zeros((96, 128), np.uint8)
-    mask[50:90, 70:120] = 255
-    window.region_controller.add(mask, RED)
+    place_hint_and_region(qtbot, window, gray_png, NAVY, RED)
     window.region_dock.show()
     return window.region_dock
 

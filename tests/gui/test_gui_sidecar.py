@@ -6,7 +6,7 @@ import json
 import os
 
 import numpy as np
-from guihelpers import open_and_wait
+from guihelpers import open_and_wait, place_hint_and_region
 from PySide6.QtCore import QPointF
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QFileDialog, QMessageBox
@@ -19,13 +19,7 @@ NAVY = QColor(20, 30, 110)
 
 
 def _place(qtbot, window, path):
-    open_and_wait(qtbot, window, path)
-    window.hint_controller.picker = lambda initial, parent: NAVY
-    window.act_hints.setChecked(True)
-    window.hint_controller.add_at(QPointF(30, 30))
-    mask = np.zeros((96, 128), np.uint8)
-    mask[50:90, 70:120] = 255
-    window.region_controller.add(mask, QColor(190, 60, 40))
+    place_hint_and_region(qtbot, window, path, NAVY, QColor(190, 60, 40))
 
 
 def test_hints_are_written_on_change_and_read_when_reopened(qtbot, window, gray_png):
