@@ -2,7 +2,7 @@
 # Build the one-folder desktop app in dist/Restorer (and Restorer.app on macOS) with PyInstaller, from a venv of
 # its own (build/venv-<variant>) holding a CPU-only torch, then run the app's self-test on the result and pack it.
 #
-#   bash packaging/build.sh            CPU build (default; about 0.6 GB on disk, see packaging/README.md)
+#   bash packaging/build.sh            CPU build (default; about 0.9 GB on disk, see packaging/README.md)
 #   VARIANT=cuda bash packaging/build.sh   CUDA build (torch as pinned in pyproject.toml: several GB)
 #   TORCH_INDEX=URL bash packaging/build.sh   where pip finds the CPU torch (e.g. PyTorch's .../whl/cpu index)
 #
@@ -51,7 +51,7 @@ echo "== icons" >&2
 "$vpy" packaging/make_icons.py
 
 echo "== PyInstaller ($variant)" >&2
-VARIANT=$variant "$vpy" -m PyInstaller --noconfirm --clean --log-level WARN --distpath dist --workpath build/pyinstaller \
+"$vpy" -m PyInstaller --noconfirm --clean --log-level WARN --distpath dist --workpath build/pyinstaller \
   packaging/restorer.spec
 
 app=dist/Restorer
