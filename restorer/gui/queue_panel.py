@@ -163,6 +163,7 @@ class QueuePanel(QDockWidget):
         self.tree.header().setStretchLastSection(True)
         self.tree.setColumnWidth(0, 220)
         self.tree.setColumnWidth(1, 70)
+        self.tree.setMinimumHeight(160)  # a handful of rows at least, wherever the dock sits
         lay.addWidget(self.tree, 1)
         self.bar = QProgressBar()
         self.bar.setRange(0, 1000)
@@ -356,7 +357,10 @@ class QueuePanel(QDockWidget):
         if item is None:
             return
         if ev.kind == "running" and item.state == WAITING:
-            self._set_state(item, RUNNING, "")
+            for other in self.items:  # the photo before is encoded on a helper thread while this one runs
+                if other.state == RUNNING:
+                    self._set_state(other, RUNNING, "writing the file…")
+            self._set_state(item, RUNNING, "colourising…")
         elif ev.kind == "row" and ev.row is not None:
             state = ev.row["state"]
             detail = ev.row["reason"] if state != DONE else Path(ev.row["output"]).name
