@@ -112,7 +112,8 @@ def test_pause_resume_cancel_while_the_window_keeps_working(qtbot, window, tmp_p
     assert queue.pause_button.isEnabled() and not queue.start_button.isEnabled()
     queue.toggle_pause()
     assert queue.pause_button.text() == "Resume" and "paused" in queue.summary.text()
-    qtbot.wait(1500)  # the photo in hand finishes, then nothing more while paused
+    # The photo in hand is finished and written, then nothing more while paused.
+    qtbot.waitUntil(lambda: "running" not in _states(queue).values(), timeout=30_000)
     done_while_paused = sum(s == "done" for s in _states(queue).values())
     qtbot.wait(1000)
     assert sum(s == "done" for s in _states(queue).values()) == done_while_paused
