@@ -50,6 +50,19 @@ def _slow_engine(monkeypatch, seconds=0.6):
     monkeypatch.setattr(engine, "colorize", slow)
 
 
+def _slow_batch(qtbot, window, tmp_path, gray_photo, monkeypatch, n):
+    """The window's queue running ``n`` photos, each taking at least 0.6 s."""
+    src = tmp_path / "many"
+    for i in range(n):
+        write_png(src / f"p{i}.png", gray_photo)
+    queue = window.queue
+    queue.out_edit.setText(str(tmp_path / "out"))
+    _add(qtbot, queue, [src], n)
+    _slow_engine(monkeypatch)
+    assert queue.start() is not None
+    return queue
+
+
 def test_a_folder_is_colourised_with_states_and_a_later_session_resumes(qtbot, window, tmp_path, gray_photo):
     src = _queue_folder(tmp_path, gray_photo)
     before = {p: p.read_bytes() for p in src.rglob("*") if p.is_file()}
@@ -100,14 +113,8 @@ def test_naming_template_and_duplicate_names(qtbot, window, tmp_path, gray_photo
 
 def test_pause_resume_cancel_while_the_window_keeps_working(qtbot, window, tmp_path, gray_photo, gray_png,
                                                            monkeypatch):
-    src = tmp_path / "many"
-    for i in range(5):
-        write_png(src / f"p{i}.png", gray_photo)
-    queue = window.queue
-    queue.out_edit.setText(str(tmp_path / "out"))
-    _add(qtbot, queue, [src], 5)
-    _slow_engine(monkeypatch)
-    w = queue.start()
+    queue = _slow_batch(qtbot, window, tmp_path, gray_photo, monkeypatch, 5)
+    w = queue.worker
     qtbot.waitUntil(lambda: "running" in _states(queue).values(), timeout=20_000)
     assert queue.pause_button.isEnabled() and not queue.start_button.isEnabled()
     queue.toggle_pause()
@@ -124,19 +131,13 @@ def test_pause_resume_cancel_while_the_window_keeps_working(qtbot, window, tmp_p
     qtbot.waitUntil(lambda: sum(s == "done" for s in _states(queue).values()) > done_while_paused, timeout=20_000)
     with qtbot.waitSignal(queue.batchFinished, timeout=20_000):
         queue.cancel()
-    assert w.done and "waiting" in _states(queue).values() and "cancelled" in queue.summary.text()
+    qtbot.waitUntil(lambda: w.done, timeout=5_000)  # "finished" follows the report
+    assert "waiting" in _states(queue).values() and "cancelled" in queue.summary.text()
     assert queue.start_button.text() == "Resume" and queue.start_button.isEnabled()
 
 
 def test_closing_during_a_batch_asks(qtbot, window, tmp_path, gray_photo, monkeypatch):
-    src = tmp_path / "many"
-    for i in range(4):
-        write_png(src / f"p{i}.png", gray_photo)
-    queue = window.queue
-    queue.out_edit.setText(str(tmp_path / "out"))
-    _add(qtbot, queue, [src], 4)
-    _slow_engine(monkeypatch)
-    queue.start()
+    queue = _slow_batch(qtbot, window, tmp_path, gray_photo, monkeypatch, 4)
     answers = [False, True]
     monkeypatch.setattr(queue, "ask_close", lambda: answers.pop(0))
     window.close()
