@@ -157,9 +157,6 @@ def build_menus_and_toolbar(win: MainWindow) -> None:
     from restorer.gui.model_manager import add_tools_entries  # reference mode, model manager, models folder
 
     add_tools_entries(win, m)
-    from restorer.gui.model_manager import add_tools_entries  # reference mode, model manager, models folder
-
-    add_tools_entries(win, m)
     m = mb.addMenu("&Help")
     m.addAction("&About Restorer", lambda: about(win))
 
