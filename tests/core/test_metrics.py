@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from restorer.core import metrics
-from restorer.core.paths import backbones_dir
+from restorer.paths import backbones_dir
 
 skimage_metrics = pytest.importorskip("skimage.metrics")
 
