@@ -219,6 +219,17 @@ def remove_stale_temps(folders: Iterable[Path], older_than_s: float = TEMP_STALE
     return removed
 
 
+def _youngest_temp(folders: Iterable[Path]) -> float | None:
+    """Modification time of the newest Restorer temp file in ``folders``, or None when there is none."""
+    times = []
+    for folder in folders:
+        try:
+            times += [e.stat().st_mtime for e in os.scandir(folder) if e.name.startswith(TEMP_PREFIX)]
+        except OSError:
+            continue
+    return max(times, default=None)
+
+
 # --------------------------------------------------------------------------------------------- running
 @dataclass
 class _Task:
@@ -457,8 +468,14 @@ def colorize_files(items: Sequence[tuple[Path, Path]], out_dir: str | os.PathLik
             pass
     finally:
         run.writer.flush()
-        if lock.try_exclusive():  # a killed run's temp file is surely stale by now
+        if lock.try_exclusive():
             report.stale_removed += remove_stale_temps(folders)
+            # A rerun started right after a kill can finish before that run's temp file turns stale:
+            # wait out its age once rather than leave it behind.
+            youngest = _youngest_temp(folders)
+            if youngest is not None:
+                time.sleep(max(0.0, youngest + TEMP_STALE_S - time.time()) + 0.05)
+                report.stale_removed += remove_stale_temps(folders)
         lock.close()
     if progress is not None and not report.cancelled:
         progress(len(tasks), len(tasks), None)
