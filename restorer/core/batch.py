@@ -15,7 +15,7 @@ import functools
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -198,11 +198,8 @@ class _FolderLock:
             self._fd = None
 
 
-def remove_stale_temps(folders: Iterable[Path], older_than_s: float = TEMP_STALE_S) -> int:
-    """Delete Restorer's temp files (``TEMP_PREFIX``) older than ``older_than_s`` in ``folders`` (not
-    recursive); returns how many. Call it only while no other writer can be using these folders."""
-    removed = 0
-    limit = time.time() - older_than_s
+def _temp_files(folders: Iterable[Path]) -> Iterator[tuple[str, float]]:
+    """(path, mtime) of each of Restorer's temp files (``TEMP_PREFIX``) directly in ``folders``."""
     for folder in folders:
         try:
             entries = list(os.scandir(folder))
@@ -210,10 +207,22 @@ def remove_stale_temps(folders: Iterable[Path], older_than_s: float = TEMP_STALE
             continue
         for e in entries:
             try:
-                if (e.name.startswith(TEMP_PREFIX) and e.is_file(follow_symlinks=False)
-                        and e.stat(follow_symlinks=False).st_mtime < limit):
-                    os.unlink(e.path)
-                    removed += 1
+                if e.name.startswith(TEMP_PREFIX) and e.is_file(follow_symlinks=False):
+                    yield e.path, e.stat(follow_symlinks=False).st_mtime
+            except OSError:  # gone already
+                continue
+
+
+def remove_stale_temps(folders: Iterable[Path], older_than_s: float = TEMP_STALE_S) -> int:
+    """Delete Restorer's temp files older than ``older_than_s`` in ``folders`` (not recursive); returns
+    how many. Call it only while no other writer can be using these folders."""
+    removed = 0
+    limit = time.time() - older_than_s
+    for path, mtime in list(_temp_files(folders)):
+        if mtime < limit:
+            try:
+                os.unlink(path)
+                removed += 1
             except OSError:  # gone already, or not ours to delete
                 continue
     return removed
@@ -221,13 +230,7 @@ def remove_stale_temps(folders: Iterable[Path], older_than_s: float = TEMP_STALE
 
 def _youngest_temp(folders: Iterable[Path]) -> float | None:
     """Modification time of the newest Restorer temp file in ``folders``, or None when there is none."""
-    times = []
-    for folder in folders:
-        try:
-            times += [e.stat().st_mtime for e in os.scandir(folder) if e.name.startswith(TEMP_PREFIX)]
-        except OSError:
-            continue
-    return max(times, default=None)
+    return max((mtime for _path, mtime in _temp_files(folders)), default=None)
 
 
 # --------------------------------------------------------------------------------------------- running

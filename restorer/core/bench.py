@@ -191,13 +191,11 @@ def measure_preview(model: Any, runs: int = PREVIEW_RUNS, megapixels: float = PR
 
 
 def _batch_inputs(folder: str | Path | None, tmp: Path) -> tuple[list[Path], str]:
-    from restorer.core.io import is_supported, write_image
+    from restorer.core.batch import find_images
+    from restorer.core.io import write_image
 
-    def scan(d: Path) -> list[Path]:
-        return sorted(p for p in d.rglob("*") if p.is_file() and is_supported(p))
-
-    if folder is not None:
-        return scan(Path(folder)), str(folder)
+    if folder is not None:  # the photos `restorer colorize FOLDER` would colourise, in its order
+        return [path for path, _rel in find_images([folder])], str(folder)
     # One bundled sample photo is too thin a batch to time: generate a few realistic 1 MP scans instead.
     files = []
     for i in range(BATCH_GENERATED):
