@@ -11,6 +11,7 @@ OpenCV and torch release the GIL), which hides most of the file work behind the 
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import threading
@@ -391,6 +392,32 @@ class _Run:
             self.record(task, "done", task.reason, seconds=seconds + write_s)  # reason: the decoder's notes
 
 
+@contextlib.contextmanager
+def _claimed_folders(report: BatchReport, folders: set[Path]) -> Iterator[None]:
+    """Hold the output folder's shared lock while a batch writes; temp files of killed runs are removed
+    by whoever gets the lock alone, before and after."""
+    try:
+        report.out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError:  # each photo's write then fails with the reason
+        pass
+    lock = _FolderLock(report.out_dir)
+    if lock.try_exclusive():
+        report.stale_removed += remove_stale_temps(folders)
+    lock.shared()
+    try:
+        yield
+    finally:
+        if lock.try_exclusive():
+            report.stale_removed += remove_stale_temps(folders)
+            # A rerun started right after a kill can finish before that run's temp file turns stale:
+            # wait out its age once rather than leave it behind.
+            youngest = _youngest_temp(folders)
+            if youngest is not None:
+                time.sleep(max(0.0, youngest + TEMP_STALE_S - time.time()) + 0.05)
+                report.stale_removed += remove_stale_temps(folders)
+        lock.close()
+
+
 def colorize_files(items: Sequence[tuple[Path, Path]], out_dir: str | os.PathLike[str], model: Any, *,
                    hints: list | None = None, overwrite: bool = False, on_exists: str | None = None,
                    fmt: str | None = None, quality: int = 95, suffix: str = "_colour",
@@ -433,15 +460,6 @@ def colorize_files(items: Sequence[tuple[Path, Path]], out_dir: str | os.PathLik
                    {Path(src): rel for src, rel in items})
     run = _Run(report, tasks, getattr(getattr(model, "card", None), "name", None), strength, on_failure,
                on_result)
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError:  # each photo's write then fails with the reason
-        pass
-    lock = _FolderLock(out_dir)
-    folders = {out_dir} | {t.out.parent for t in tasks}
-    if lock.try_exclusive():
-        report.stale_removed += remove_stale_temps(folders)
-    lock.shared()
 
     def colorize_one(task: _Task, img: Any, index: int) -> Any:
         def file_progress(fraction: float) -> None:
@@ -460,26 +478,18 @@ def colorize_files(items: Sequence[tuple[Path, Path]], out_dir: str | os.PathLik
         return write_image(task.out, result, source=img, provenance=prov, fmt=fmt, quality=quality,
                            overwrite=task.replace)
 
-    try:  # the report is rewritten as the batch goes and once more however it ends
-        _loop(run, tasks, colorize_one, lambda src: read_image(src, max_pixels=max_pixels), write,
-              engine.Cancelled, prefetch, cancel, pause, progress)
-    except KeyboardInterrupt:
-        report.interrupted = report.cancelled = True
-        try:
-            run.finish_write()  # the photo on the writer thread is complete: say so in the report
+    with _claimed_folders(report, {out_dir} | {t.out.parent for t in tasks}):
+        try:  # the report is rewritten as the batch goes and once more however it ends
+            _loop(run, tasks, colorize_one, lambda src: read_image(src, max_pixels=max_pixels), write,
+                  engine.Cancelled, prefetch, cancel, pause, progress)
         except KeyboardInterrupt:
-            pass
-    finally:
-        run.writer.flush()
-        if lock.try_exclusive():
-            report.stale_removed += remove_stale_temps(folders)
-            # A rerun started right after a kill can finish before that run's temp file turns stale:
-            # wait out its age once rather than leave it behind.
-            youngest = _youngest_temp(folders)
-            if youngest is not None:
-                time.sleep(max(0.0, youngest + TEMP_STALE_S - time.time()) + 0.05)
-                report.stale_removed += remove_stale_temps(folders)
-        lock.close()
+            report.interrupted = report.cancelled = True
+            try:
+                run.finish_write()  # the photo on the writer thread is complete: say so in the report
+            except KeyboardInterrupt:
+                pass
+        finally:
+            run.writer.flush()
     if progress is not None and not report.cancelled:
         progress(len(tasks), len(tasks), None)
     return report
