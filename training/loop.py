@@ -125,6 +125,7 @@ class Trainer:
         torch.manual_seed(cfg.seed)
         self.run_dir = Path(cfg.run_dir or Path("runs") / cfg.name)
         self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.phase(protocol.PHASE_BUILD)
         self.base_card = None
         self.net = self._build_net().to(self.device)
         if cfg.channels_last:
@@ -231,6 +232,10 @@ class Trainer:
     @property
     def stop_path(self) -> Path:
         return self.run_dir / protocol.STOP_FILE
+
+    def phase(self, phase: str) -> None:
+        """Tell the app (protocol.PHASE_JSON) what the run is busy with when log.csv says nothing."""
+        write_text(self.run_dir / protocol.PHASE_JSON, protocol.phase_record(phase, getattr(self, "step", 0)))
 
     def stop_requested(self) -> bool:
         """True once (the stop file is consumed, so a later ``--resume`` of this run is not stopped at once)."""
@@ -396,6 +401,7 @@ class Trainer:
             self.load_checkpoint()
         else:  # a selection left by an earlier run in this folder must not be exported as this run's
             self.best_path.unlink(missing_ok=True)
+        self.phase(protocol.PHASE_READ)
         self.load_data()
         budget = cfg.minutes * 60.0
         gan_start = self._gan_start_s
@@ -408,6 +414,7 @@ class Trainer:
         writer.writerow(protocol.log_row(self.step, self.elapsed / 60, protocol.STAGE_BASELINE,
                                          val_psnr=f"{self.gray_psnr:.3f}"))
         logf.flush()
+        self.phase(protocol.PHASE_FIRST_STEP)
         last_ckpt = last_val = time.time()
         window_t, window_n = time.time(), 0
         avg: dict[str, float] = {}
@@ -480,6 +487,7 @@ class Trainer:
         return result
 
     def validate_and_log(self, writer, logf) -> dict[str, float]:
+        self.phase(protocol.PHASE_VALIDATE)
         metrics, pred = validate(self.eval_net, self.val_rgb, self.device)
         metrics["gray_psnr"] = self.gray_psnr
         self.history.append({"step": self.step, "minutes": self.elapsed / 60, **metrics})
@@ -499,6 +507,7 @@ class Trainer:
         from restorer.core.models import ModelCard, backbone_entry, save_model
         from restorer.paths import user_models_dir
 
+        self.phase(protocol.PHASE_EXPORT)
         cfg = self.cfg
         net = self.eval_net.eval()
         n_train = len(getattr(self, "train_images", [])) or self.n_train

@@ -9,7 +9,9 @@ import it without pulling in torch.
 * :data:`LOG_CSV`: one row every few steps and one per validation, columns :data:`LOG_FIELDS`, read by header
   name (:class:`LogTail`), never by position.
 * :data:`PROGRESS_JSON`: what the run has done over all its sessions (:data:`PROGRESS_FIELDS`).
+* :data:`PHASE_JSON`: what the trainer is busy with between log rows (:func:`phase_record`, :func:`read_phase`).
 * ``val_<step>.png``: the validation grids (:func:`grid_name`, :data:`GRID_GLOB`).
+* :data:`CHECKPOINTS`: the checkpoints (~180 MB each for the default model) that ``--resume`` continues from.
 """
 from __future__ import annotations
 
@@ -36,6 +38,45 @@ PROGRESS_FIELDS = ("steps", "images_seen", "minutes", "images_per_second", "budg
                    "base_images_seen")
 
 GRID_GLOB = "val_*.png"
+
+#: ``Trainer.ckpt_path`` and ``Trainer.best_path`` (tests/training/test_protocol.py keeps them equal): the app
+#: offers to delete them once the model is exported, and nothing else of a run folder.
+CHECKPOINTS = ("last.pt", "best.pt")
+
+#: The trainer's phases outside its steps, written when each starts: before the first log row a run may spend a
+#: minute or more building the model and reading the photos, and a validation pauses the training clock.
+PHASE_JSON = "phase.json"
+PHASE_BUILD, PHASE_READ, PHASE_FIRST_STEP, PHASE_VALIDATE, PHASE_EXPORT = (
+    "build", "read", "first_step", "validate", "export")
+PHASES = (PHASE_BUILD, PHASE_READ, PHASE_FIRST_STEP, PHASE_VALIDATE, PHASE_EXPORT)
+
+
+def phase_record(phase: str, step: int = 0) -> str:
+    """The text of :data:`PHASE_JSON`: ``phase`` (one of :data:`PHASES`) begins at training step ``step``."""
+    if phase not in PHASES:
+        raise KeyError(f"not a training phase: {phase}")
+    return json.dumps({"phase": phase, "step": int(step)})
+
+
+def read_phase(run_dir: str | Path) -> tuple[str, int] | None:
+    """(phase, step) of the run's :data:`PHASE_JSON`, or None when it has none (or it cannot be read)."""
+    try:
+        data = json.loads((Path(run_dir) / PHASE_JSON).read_text(encoding="utf-8"))
+        phase, step = data["phase"], int(data["step"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return (phase, step) if phase in PHASES else None
+
+
+def phase_over(phase: str, step: int, train_step: int, val_step: int) -> bool:
+    """Whether a phase that began at ``step`` has ended, given the newest training row's step (``train_step``)
+    and validation row's (``val_step``) in :data:`LOG_CSV`: the file is only rewritten when the next phase
+    begins, so the log says when training went on in between. The export lasts until the trainer exits."""
+    if phase == PHASE_EXPORT:
+        return False
+    if phase == PHASE_VALIDATE:
+        return val_step >= step or train_step > step
+    return train_step > step
 
 
 def grid_name(step: int) -> str:
