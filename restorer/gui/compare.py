@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from restorer.gui import jobs
+from restorer.gui.notifier import watch
 from restorer.gui.qimage import numpy_to_qimage
 from restorer.gui.tone_labels import is_reference
 from restorer.gui.viewer import PhotoView
@@ -258,7 +259,7 @@ class CompareView(QWidget):
             w.started.connect(lambda tile=tile: tile.set_running(0.0))
             w.progress.connect(lambda f, tile=tile, i=i: self._on_progress(tile, i, f))
             w.returned.connect(lambda r, gen=gen: self._on_result(gen, r))
-            w.errored.connect(lambda e, tile=tile, gen=gen, path=path: self._on_error(gen, path, tile, e))
+            watch(w, inline=lambda message, tile=tile, gen=gen: self._on_error(gen, tile, message))
             w.finished.connect(lambda w=w, gen=gen: self._on_done(w, gen))
             self._workers.append(w)
             w.start(pool("compute"))
@@ -277,10 +278,10 @@ class CompareView(QWidget):
                 t.set_result(r)
         self.resultsChanged.emit()
 
-    def _on_error(self, gen: int, path: Path, tile: CompareTile, exc: BaseException) -> None:
+    def _on_error(self, gen: int, tile: CompareTile, message: str) -> None:
         if gen != self._generation:
             return
-        r = jobs.CompareResult(tile.model_name, None, error=jobs.error_message(exc))
+        r = jobs.CompareResult(tile.model_name, None, error=message)
         tile.set_result(r)
         self.status.emit(self.tr("Comparison: {model} failed: {reason}").format(model=tile.model_name, reason=r.error))
 

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QDockWidget, QLabel, QSizePolicy, QVBoxLayout, QWi
 
 from restorer.gui import jobs
 from restorer.gui.jobs import HistogramSet
+from restorer.gui.notifier import watch
 from restorer.gui.workers import Worker, pool
 
 #: Series colours: the reference (original / ground truth) is neutral, results get distinct hues.
@@ -307,8 +308,8 @@ class HistogramDock(QDockWidget):
         self.last_inputs = items
         w = Worker(jobs.compute_histograms, items, token=id(items), name="histograms")
         w.returned.connect(self._on_done)
-        w.errored.connect(lambda e: self.panel.set_message(
-            self.tr("Histograms failed: {reason}").format(reason=jobs.error_message(e))))
+        watch(w, inline=lambda message: self.panel.set_message(
+            self.tr("Histograms failed: {reason}").format(reason=message)))
         self.worker = w
         w.start(pool("io"))
 

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from restorer.gui import jobs
+from restorer.gui.notifier import watch
 from restorer.gui.workers import Worker, pool
 
 EXTENSION = ".restorer-model"  # restorer.core.model_store.EXTENSION (not imported at load: keep the dialog light)
@@ -98,7 +98,7 @@ class ModelManager(QDialog):
 
         w = Worker(lambda _ctl: list_models(), name="list models")
         w.returned.connect(lambda cards: self.set_cards(cards, select))
-        w.errored.connect(lambda e: self._say(f"Could not list the models: {jobs.error_message(e)}", error=True))
+        watch(w, inline=lambda message: self._say(f"Could not list the models: {message}", error=True))
         w.start(pool("io"))
         return w
 
@@ -144,7 +144,7 @@ class ModelManager(QDialog):
             self.modelsChanged.emit(select(result))
 
         w.returned.connect(finished)
-        w.errored.connect(lambda e: self._say(f"{what.capitalize()} refused: {jobs.error_message(e)}", error=True))
+        watch(w, inline=lambda message: self._say(f"{what.capitalize()} refused: {message}", error=True))
         w.start(pool("io"))
         return w
 

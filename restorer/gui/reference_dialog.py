@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from restorer.gui import jobs
+from restorer.gui.notifier import watch
 from restorer.gui.train_dialog import ImagePanel
 from restorer.gui.train_process import trainer_command
 from restorer.gui.workers import JobControl, Worker, pool
@@ -222,7 +222,7 @@ class ReferenceDialog(QDialog):
         self.finished_ok = False
         w = Worker(_read_image, path, name="reference thumbnail")
         w.returned.connect(self.ref_panel.set_image)
-        w.errored.connect(lambda e: self._say(f"Cannot show {path.name}: {jobs.error_message(e)}", error=True))
+        watch(w, inline=lambda message: self._say(f"Cannot show {path.name}: {message}", error=True))
         w.start(pool("io"))
         self._update_buttons()
 
@@ -299,7 +299,7 @@ class ReferenceDialog(QDialog):
         staged = self.run.model_card
         w = Worker(lambda _ctl: install_files(staged, name), name="keep reference model")
         w.returned.connect(lambda card: (self._say(f"Kept as model {card.name!r}."), self.modelKept.emit(card.name)))
-        w.errored.connect(lambda e: self._say(f"Not kept: {jobs.error_message(e)}", error=True))
+        watch(w, inline=lambda message: self._say(f"Not kept: {message}", error=True))
         w.start(pool("io"))
         return w
 
