@@ -12,12 +12,17 @@ from typing import Any
 
 import numpy as np
 
+from restorer.core import eval_parts
 from restorer.core import metrics as M
 from restorer.core.atomic import write_bytes
 
 
 def _fmt(v: Any, digits: int) -> str:
     return "–" if v is None else f"{v:.{digits}f}"
+
+
+def _pct(v: Any) -> str:
+    return "–" if v is None else f"{100 * v:.2f} %"
 
 
 def render_markdown(report: dict[str, Any]) -> str:
@@ -43,11 +48,13 @@ def render_markdown(report: dict[str, Any]) -> str:
         "JS / KL: divergences (nats) of the a and b histograms accumulated over the whole set; "
         "KL is KL(ground truth ‖ prediction). ↑ higher is better, ↓ lower is better; CF ratio: mean colourfulness "
         "over the originals' mean (1 = as colourful as the originals); CF ratio/img: mean of the per-image ratios "
-        "(inflated by near-gray originals).",
+        "(inflated by near-gray originals). False colour: share of the nearly neutral pixels of the originals "
+        "(chroma < 8) given chroma > 20; hue error: share of the pixels chromatic in both (chroma > 15) whose hues "
+        "are over 90° apart (both pooled over the set's pixels).",
         "",
         "| Model | Hints | PSNR ↑ | SSIM ↑ | LPIPS ↓ | Colourfulness | CF ratio | CF ratio/img | JS a ↓ | JS b ↓ "
-        "| KL a ↓ | KL b ↓ | s/img | n |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| KL a ↓ | KL b ↓ | False colour ↓ | Hue error ↓ | s/img | n |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     footnote = False
     for r in report["results"]:
@@ -62,6 +69,7 @@ def render_markdown(report: dict[str, Any]) -> str:
             f"| {_fmt(m['colourfulness'], 1)} | {_fmt(st['colourfulness_ratio'], 2)} "
             f"| {_fmt(m['colourfulness_ratio'], 2)} | {_fmt(st['js_a'], 4)} "
             f"| {_fmt(st['js_b'], 4)} | {_fmt(st['kl_a'], 3)} | {_fmt(st['kl_b'], 3)} "
+            f"| {_pct(st.get('false_colour'))} | {_pct(st.get('hue_error'))} "
             f"| {_fmt(m['seconds_per_image'], 3)} | {r['n_images']} |"
         )
     if footnote:
@@ -79,6 +87,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         hints = "–" if r["baseline"] else str(r["hints"])
         lines.append(f"| {name} | {hints} | {_fmt(m['js_a'], 4)} | {_fmt(m['js_b'], 4)} | {_fmt(m['kl_a'], 3)} "
                      f"| {_fmt(m['kl_b'], 3)} |")
+    lines += eval_parts.render(report.get("parts") or {})
     failed = [(r["model"], r["hints"], f) for r in report["results"] for f in r["failures"]]
     if failed:
         lines += ["", "## Failures", ""] + [f"- {m} ({h} hints): {f}" for m, h, f in failed[:50]]

@@ -29,7 +29,7 @@ import os
 import sys
 import time
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,7 +37,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from restorer.core import eval_report
+from restorer.core import eval_parts, eval_report
 from restorer.core import metrics as M
 from restorer.core.atomic import write_bytes
 from restorer.core.eval_report import render_markdown
@@ -49,7 +49,8 @@ LPIPS_MAX_PIXELS = 1_000_000
 #: Thumbnails kept for examples.png (long side, pixels).
 _THUMB = 256
 _LPIPS_NOTE = "LPIPS v0.1"  # how settings["lpips"] starts when LPIPS was computed
-_METRICS = ("psnr", "ssim", "lpips", "colourfulness", "colourfulness_ratio", "js_a", "js_b", "kl_a", "kl_b")
+_METRICS = ("psnr", "ssim", "lpips", "colourfulness", "colourfulness_ratio", "js_a", "js_b", "kl_a", "kl_b",
+            "false_colour", "hue_error")
 
 
 # ---------------------------------------------------------------------------------------------- helpers
@@ -134,6 +135,7 @@ class _Row:
     seconds: list[float | None] = field(default_factory=list)
     hist_a: np.ndarray | None = None
     hist_b: np.ndarray | None = None
+    false_counts: np.ndarray = field(default_factory=lambda: np.zeros(4, np.int64))
     failures: list[str] = field(default_factory=list)
 
     def add_hist(self, a: np.ndarray, b: np.ndarray) -> None:
@@ -147,8 +149,10 @@ class _Row:
 
 
 def _image_metrics(pred: np.ndarray, gt: np.ndarray, gt_cf: float, gt_hists: tuple[np.ndarray, np.ndarray],
-                   lpips_model: Any, lpips_ref: Any) -> tuple[dict[str, float | None], np.ndarray, np.ndarray]:
-    """Per-image metrics of ``pred`` against ``gt`` and the raw a/b counts of ``pred`` (for the set histogram).
+                   lpips_model: Any, lpips_ref: Any, gt_lab: np.ndarray
+                   ) -> tuple[dict[str, float | None], np.ndarray, np.ndarray, np.ndarray]:
+    """Per-image metrics of ``pred`` against ``gt``, the raw a/b counts of ``pred`` (for the set histogram) and
+    its false-colour counts (pooled over the set).
 
     ``lpips_ref`` is ``lpips_model.reference(gt)`` (at the LPIPS resolution), computed once per photo: the
     ground truth's VGG features are shared by every model and hint count.
@@ -161,12 +165,15 @@ def _image_metrics(pred: np.ndarray, gt: np.ndarray, gt_cf: float, gt_hists: tup
     out["colourfulness"] = cf
     # A near-neutral ground truth would make the ratio explode; it is undefined there rather than huge.
     out["colourfulness_ratio"] = cf / gt_cf if gt_cf > 1e-3 else None
-    ca, cb = M.ab_histograms(M.to_lab(pred), normalize=False)
+    pred_lab = M.to_lab(pred)
+    ca, cb = M.ab_histograms(pred_lab, normalize=False)
+    false_counts = M.false_colour_counts(pred_lab, gt_lab)
+    out["false_colour"], out["hue_error"] = M.false_colour_shares(false_counts)
     out["js_a"] = M.js_divergence(gt_hists[0], ca)
     out["js_b"] = M.js_divergence(gt_hists[1], cb)
     out["kl_a"] = M.kl_divergence(gt_hists[0], ca)
     out["kl_b"] = M.kl_divergence(gt_hists[1], cb)
-    return out, ca, cb
+    return out, ca, cb, false_counts
 
 
 # ---------------------------------------------------------------------------------------------- evaluate
@@ -210,7 +217,8 @@ class _Evaluation:
     def add_photo(self, gt: np.ndarray, rel: str, seed: int) -> None:
         """Score the gray baseline and every model (at every hint count) on one ground truth."""
         self.images.append(rel)
-        ga, gb = M.ab_histograms(M.to_lab(gt), normalize=False)
+        gt_lab = M.to_lab(gt)
+        ga, gb = M.ab_histograms(gt_lab, normalize=False)
         self.gt_a += ga
         self.gt_b += gb
         gt_cf = M.colourfulness(gt)
@@ -222,7 +230,8 @@ class _Evaluation:
         ref = lp.reference(_fit_pixels(gt, LPIPS_MAX_PIXELS)) if lp is not None else None
 
         def score(row: _Row, pred: np.ndarray, seconds: float) -> None:
-            vals, ca, cb = _image_metrics(pred, gt, gt_cf, (ga, gb), lp, ref)
+            vals, ca, cb, false_counts = _image_metrics(pred, gt, gt_cf, (ga, gb), lp, ref, gt_lab)
+            row.false_counts += false_counts
             for k in _METRICS:
                 row.per_image[k].append(vals[k])
             row.seconds.append(seconds)
@@ -259,6 +268,7 @@ def evaluate(
     n_examples: int = 4,
     use_lpips: bool = True,
     reuse: str | Path | None = None,
+    parts: Mapping[str, set[str]] | None = None,
 ) -> dict[str, Any]:
     """Evaluate ``model_names`` (None = every installed model, [] = only the gray baseline) on ``data_dir``.
 
@@ -270,6 +280,9 @@ def evaluate(
     ``reuse``: an earlier report.json; its rows of models not evaluated now are carried over when that run had
     the same photos, size, limit, seed and hint counts (the results are deterministic), so re-evaluating one
     retrained model does not mean re-running every other one.
+
+    ``parts``: named lists of file names summarised on their own (besides the parts by file-name prefix), see
+    :mod:`restorer.core.eval_parts`.
 
     Writes report.json, report.md, histograms.png, hints.png and examples.png into ``out_dir`` and returns the
     report dictionary (the content of report.json). Raises ValueError for a missing folder, a bad hint count or
@@ -318,6 +331,7 @@ def evaluate(
     report["restorer_version"] = __version__
     report["created"] = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
     report["seconds"] = round(time.perf_counter() - t_start, 3)
+    report["parts"] = eval_parts.summarise(report, parts)
     report = _jsonable(report)
     _write_outputs(out_dir, report, rows, run)
     return report
@@ -403,7 +417,9 @@ def _reusable_rows(path: str | Path, images: list[str], hint_counts: list[int], 
             continue
         row = _Row(r["model"], r["hints"], r["model_takes_hints"], failures=list(r["failures"]))
         per = r["per_image"]
-        row.per_image = {k: list(per[k]) for k in _METRICS}
+        # Reports made before a metric existed (false colour) carry it as missing, not as a failure to reuse.
+        row.per_image = {k: list(per.get(k, [None] * len(images))) for k in _METRICS}
+        row.false_counts = np.asarray(r.get("false_counts", [0, 0, 0, 0]), np.int64)
         row.seconds = list(per["seconds"])
         if r["histograms"]["a"] is not None:
             row.hist_a = np.asarray(r["histograms"]["a"], np.float64)
@@ -493,6 +509,7 @@ def _build_report(rows: list[_Row], images: list[str], gt_a: np.ndarray, gt_b: n
             "kl_a": M.kl_divergence(gt_a, row.hist_a) if have else None,
             "kl_b": M.kl_divergence(gt_b, row.hist_b) if have else None,
         }
+        set_level["false_colour"], set_level["hue_error"] = M.false_colour_shares(row.false_counts)
         results.append({
             "model": row.model,
             "hints": row.hints,
@@ -504,6 +521,7 @@ def _build_report(rows: list[_Row], images: list[str], gt_a: np.ndarray, gt_b: n
             "mean": mean,
             "per_image": {**row.per_image, "seconds": row.seconds},
             "histograms": {"a": row.hist_a, "b": row.hist_b},
+            "false_counts": row.false_counts,
         })
     return {
         "settings": settings,
@@ -537,9 +555,10 @@ def run_cli(args: argparse.Namespace) -> int:
         names = [n.strip() for n in args.models.split(",") if n.strip()] if args.models else None
         if args.limit is not None and args.limit < 1:
             raise ValueError("--limit must be at least 1")
+        parts = dict(eval_parts.read_part_spec(spec) for spec in getattr(args, "part", None) or [])
         report = evaluate(args.data, names, hint_counts, out_dir=args.out, size=args.size, limit=args.limit,
                           device=args.device, seed=args.seed, reuse=getattr(args, "reuse", None),
-                          use_lpips=not getattr(args, "no_lpips", False))
+                          use_lpips=not getattr(args, "no_lpips", False), parts=parts)
     except (ValueError, RuntimeError, ImageError) as e:
         print(f"restorer eval: {e}", file=sys.stderr)
         return 2

@@ -236,12 +236,48 @@ def js_divergence(p: np.ndarray, q: np.ndarray, eps: float = DIV_EPS) -> float:
     return float(min(max(js, 0.0), math.log(2.0)))
 
 
+#: False colour (issue 28): a prediction is "loud" where its chroma exceeds this while the truth is nearly
+#: neutral (chroma below FALSE_NEUTRAL); hues are compared where both chromas exceed HUE_MIN_CHROMA.
+FALSE_LOUD = 20.0
+FALSE_NEUTRAL = 8.0
+HUE_MIN_CHROMA = 15.0
+HUE_OFF_DEGREES = 90.0
+
+
+def false_colour_counts(pred_lab: np.ndarray, gt_lab: np.ndarray) -> np.ndarray:
+    """Counts behind the blotch measures, as int64 ``[loud, neutral, hue_off, both_chromatic]``.
+
+    ``loud / neutral`` is the share of the truly near-neutral pixels (chroma < 8) that the prediction paints
+    with chroma > 20: blue shirts on gray walls. ``hue_off / both_chromatic`` is the share of the pixels where
+    both are chromatic (chroma > 15) whose hues are more than 90 degrees apart: a red coat painted green.
+    Counts rather than ratios so a set's value is pooled over its pixels, not averaged over its photos.
+    """
+    pa, pb = pred_lab[..., 1].astype(np.float32), pred_lab[..., 2].astype(np.float32)
+    ga, gb = gt_lab[..., 1].astype(np.float32), gt_lab[..., 2].astype(np.float32)
+    pc, gc = np.hypot(pa, pb), np.hypot(ga, gb)
+    neutral = gc < FALSE_NEUTRAL
+    both = (pc > HUE_MIN_CHROMA) & (gc > HUE_MIN_CHROMA)
+    # cos of the hue difference from the dot product: no angle wrapping to get wrong.
+    cos = (pa * ga + pb * gb) / np.maximum(pc * gc, 1e-6)
+    hue_off = both & (cos < math.cos(math.radians(HUE_OFF_DEGREES)))
+    return np.array([np.count_nonzero(neutral & (pc > FALSE_LOUD)), np.count_nonzero(neutral),
+                     np.count_nonzero(hue_off), np.count_nonzero(both)], dtype=np.int64)
+
+
+def false_colour_shares(counts: np.ndarray) -> tuple[float | None, float | None]:
+    """(false colour, hue error) as fractions from :func:`false_colour_counts` (summed); None where undefined."""
+    loud, neutral, off, both = (int(c) for c in counts)
+    return (loud / neutral if neutral else None), (off / both if both else None)
+
+
 __all__ = [
     "AB_BINS",
     "AB_RANGE",
     "DIV_EPS",
     "ab_histograms",
     "colourfulness",
+    "false_colour_counts",
+    "false_colour_shares",
     "js_divergence",
     "kl_divergence",
     "l_histogram",

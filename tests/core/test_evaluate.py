@@ -169,3 +169,48 @@ def test_eval_without_matplotlib_writes_the_report_and_says_why_no_figures(photo
     assert report["settings"]["n_images"] == 2
     assert sorted(p.name for p in (tmp_path / "r").iterdir()) == ["report.json", "report.md"]
     assert "restorer[eval]" in capsys.readouterr().err
+
+
+def test_false_colour_counts_on_known_pixels() -> None:
+    """Loud chroma on a neutral truth counts as false colour; opposite hues count as hue errors."""
+    gt = np.zeros((1, 4, 3), np.float32)
+    pred = np.zeros((1, 4, 3), np.float32)
+    gt[0, 0, 1:] = (2, 2)      # neutral truth ...
+    pred[0, 0, 1:] = (25, 0)   # ... painted loud: false colour
+    gt[0, 1, 1:] = (0, 3)      # neutral truth, quiet prediction: fine
+    pred[0, 1, 1:] = (5, 5)
+    gt[0, 2, 1:] = (30, 0)     # red truth ...
+    pred[0, 2, 1:] = (-30, 5)  # ... painted green: hue error
+    gt[0, 3, 1:] = (0, 30)     # yellow truth, 45 degrees off: no hue error
+    pred[0, 3, 1:] = (20, 20)
+    counts = metrics.false_colour_counts(pred, gt)
+    assert counts.tolist() == [1, 2, 1, 2]
+    assert metrics.false_colour_shares(counts) == (0.5, 0.5)
+    assert metrics.false_colour_shares(np.zeros(4)) == (None, None)
+
+
+def test_eval_reports_false_colour_and_parts(photo_dir: Path, tmp_path: Path, tiny_model_dir: Path) -> None:
+    """Parts by file-name prefix and by a named list; the gray baseline never paints false colour."""
+    from restorer.cli import main
+
+    for i, name in enumerate(("street_1.png", "street_2.png", "face_1.png")):
+        Image.fromarray(_colour_image(10 + i)).save(photo_dir / name)
+    listing = tmp_path / "unseen.txt"
+    listing.write_text("# two of them\nstreet_2.png\nface_1.png\n")
+    out = tmp_path / "report"
+    code = main(["eval", "--data", str(photo_dir), "--models", "tiny-test", "--out", str(out), "--device", "cpu",
+                 "--no-lpips", "--part", f"unseen={listing}"])
+    assert code == 0
+    report = json.loads((out / "report.json").read_text())
+    gray = next(r for r in report["results"] if r["baseline"])
+    assert gray["set"]["false_colour"] == 0.0
+    model = next(r for r in report["results"] if not r["baseline"])
+    assert model["set"]["false_colour"] is not None and len(model["per_image"]["false_colour"]) == 6
+    parts = report["parts"]
+    assert {p: parts[p][0]["n"] for p in ("street", "face", "unseen")} == {"street": 2, "face": 1, "unseen": 2}
+    assert parts["unseen"][0]["gain_over_gray"] == 0.0  # the gray row against itself
+    street_psnr = [v for v, rel in zip(model["per_image"]["psnr"], report["images"]) if rel.startswith("street")]
+    assert parts["street"][1]["psnr"] == pytest.approx(sum(street_psnr) / 2)
+    md = (out / "report.md").read_text()
+    assert "## By part" in md and "| unseen | 2 | tiny-test | 0 |" in md
+    assert main(["eval", "--data", str(photo_dir), "--out", str(out), "--part", "broken"]) == 2
