@@ -90,6 +90,9 @@ def _add_eval(sub) -> None:
                         "and settings")
     p.add_argument("--no-lpips", action="store_true",
                    help="leave LPIPS out (it takes most of the time on a CPU): for quick comparisons")
+    p.add_argument("--part", action="append", metavar="NAME=FILE",
+                   help="also summarise the photos listed in FILE (one file name a line) as part NAME; parts by "
+                        "file-name prefix are always summarised (repeatable)")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     p.add_argument("--seed", type=int, default=0)
 
