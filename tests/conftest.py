@@ -41,3 +41,34 @@ def gray_photo() -> np.ndarray:
     g[30:60, 40:90] = 220
     g = np.clip(g, 0, 255).astype(np.uint8)
     return np.repeat(g[..., None], 3, axis=2)
+
+
+def make_tiny_variations(folder, k: int = 4, seed: int = 0):
+    """Save an UNTRAINED tiny variations network (plumbing tests only) whose K heads give clearly different
+    residuals: each head's bias pushes ab a different way."""
+    import torch
+
+    from restorer.core.models import ModelCard, save_model
+    from restorer.nets import create_arch
+
+    torch.manual_seed(seed)
+    kwargs = {"k": k, "base": 8, "depth": 2}
+    net = create_arch("variations_unet", **kwargs)
+    with torch.no_grad():
+        angles = torch.arange(k) * (6.2832 / k)
+        net.head.bias.copy_(0.2 * torch.stack([angles.cos(), angles.sin()], 1).flatten())
+    card = ModelCard(name="variations", arch="variations_unet", arch_kwargs=kwargs, working_size=64,
+                     in_channels=3, hints=False, kind="variations", description="untrained (tests only)")
+    save_model(net.eval(), card, folder)
+    return card
+
+
+@pytest.fixture
+def tiny_variations(tmp_path, monkeypatch):
+    """An installed tiny variations network (the bundled one, if any, is hidden)."""
+    import restorer.core.variations as variations
+
+    folder = tmp_path / "variations"
+    make_tiny_variations(folder)
+    monkeypatch.setattr(variations, "variations_folder", lambda: folder)
+    return folder

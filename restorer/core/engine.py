@@ -21,6 +21,7 @@ import torch
 from restorer.core.cancel import Cancelled
 from restorer.core.color import AB_NORM, check_strength, from_float, luminance, to_float
 from restorer.core.hints import Hint, RegionHint, apply_regions, point_hints, propagate, rasterize
+from restorer.core.variations import apply_variation, variation_of
 
 ProgressFn = Callable[[float], None]
 CancelFn = Callable[[], bool]
@@ -50,16 +51,10 @@ def _resize(pixels: np.ndarray, size_hw: tuple[int, int]) -> np.ndarray:
 
 
 @torch.inference_mode()
-def predict_ab(pixels: np.ndarray, model, hints: list[Hint | RegionHint] | None = None,
-               strength: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
-    """Run the network: returns (ab 2 x h x w, L h x w) at the model's working grid, hints applied.
-
-    ``strength`` scales the network's chroma before the hints are applied, so hinted and painted colours
-    stay exactly what the user chose while the rest of the photo gets bolder (> 1) or quieter (< 1).
-    """
+def network_ab(pixels: np.ndarray, model, hints: list | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The network alone: (ab 2 x h x w, L h x w) at the model's working grid, point hints as its input channels."""
     if pixels.ndim != 3 or pixels.shape[2] != 3:
         raise ValueError(f"expected H x W x 3 pixels, got shape {pixels.shape}")
-    check_strength(strength)
     th, tw = working_grid(pixels.shape[0], pixels.shape[1], model.card.working_size)
     small = to_float(_resize(pixels, (th, tw)))
     L = luminance(small)
@@ -70,10 +65,28 @@ def predict_ab(pixels: np.ndarray, model, hints: list[Hint | RegionHint] | None 
         ab_np, mask_np = rasterize(hints, th, tw)
         ab_hint = torch.from_numpy(ab_np)[None].to(dev)
         mask = torch.from_numpy(mask_np)[None].to(dev)
-    ab = model(L_t, ab_hint, mask)[0].float().cpu().numpy()
+    return model(L_t, ab_hint, mask)[0].float().cpu().numpy(), L
+
+
+def finish_ab(ab: np.ndarray, L: np.ndarray, hints: list | None = None, strength: float = 1.0) -> np.ndarray:
+    """The network's ab -> the result's ab at the working grid: the chosen variation (restorer.core.variations)
+    as the base, colour strength, then the hints' edge-aware propagation and the painted regions."""
+    ab = apply_variation(ab, L, variation_of(hints))
     if strength != 1.0:
         ab = np.clip(ab * np.float32(strength), -AB_NORM, AB_NORM)
-    return apply_regions(propagate(ab, L, hints), hints), L
+    return apply_regions(propagate(ab, L, hints), hints)
+
+
+def predict_ab(pixels: np.ndarray, model, hints: list | None = None,
+               strength: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """Run the network: returns (ab 2 x h x w, L h x w) at the model's working grid, hints applied.
+
+    ``strength`` scales the network's chroma before the hints are applied, so hinted and painted colours
+    stay exactly what the user chose while the rest of the photo gets bolder (> 1) or quieter (< 1).
+    """
+    check_strength(strength)
+    ab, L = network_ab(pixels, model, hints)
+    return finish_ab(ab, L, hints, strength), L
 
 
 def guided_coefficients(ab: np.ndarray, L: np.ndarray, radius: int = GUIDE_RADIUS,

@@ -85,6 +85,8 @@ class HintsDock(QDockWidget):
             if isinstance(spec, RegionSpec):
                 n_region += 1
                 text = f"Region {n_region}  ·  {spec.coverage:.1%} of the photo"
+            elif getattr(spec, "variation", None) is not None:
+                continue  # the chosen variation is a base, not a hint: the Variations action changes it
             elif self.hints is not None:
                 n_hint += 1
                 text = f"Hint {n_hint}  ·  at {spec.x:.0%}, {spec.y:.0%}"

@@ -42,6 +42,8 @@ def to_sidecar(specs) -> tuple[list, list, dict]:
         if isinstance(s, RegionSpec):
             regions.append((s.mask, _ab_of(s.rgb), 1.0))
             shown["regions"].append(list(s.rgb))
+        elif getattr(s, "variation", None) is not None:
+            continue  # a chosen variation is not a hint (the sidecar format has none)
         else:
             hints.append(Hint.from_rgb(s.x, s.y, tuple(s.rgb), radius=s.radius))
             shown["hints"].append(list(s.rgb))

@@ -185,13 +185,20 @@ def _is_region(spec: Any) -> bool:
     return getattr(spec, "mask", None) is not None
 
 
+def _is_variation(spec: Any) -> bool:
+    # The chosen alternative colouring (restorer.gui.variations_dialog.VariationSpec) rides in the same list,
+    # so previews, undo, Save and Save all carry it like a hint.
+    return getattr(spec, "variation", None) is not None
+
+
 def to_core_hints(specs: Iterable[Any]) -> list[Any]:
     """GUI specs -> core hints: points (normalised x, y, rgb floats, radius) become ``restorer.core.hints.Hint``,
     painted regions (mask, rgb) a feathered ``RegionHint``. Runs on the worker: the masks are converted there."""
     from restorer.core.hints import Hint, RegionHint, feather
+    from restorer.core.variations import Variation
 
-    return [RegionHint.from_rgb(feather(s.mask), tuple(s.rgb)) if _is_region(s)
-            else Hint.from_rgb(s.x, s.y, tuple(s.rgb), radius=s.radius) for s in specs]
+    return [Variation(s.variation) if _is_variation(s) else RegionHint.from_rgb(feather(s.mask), tuple(s.rgb))
+            if _is_region(s) else Hint.from_rgb(s.x, s.y, tuple(s.rgb), radius=s.radius) for s in specs]
 
 
 def hints_key(specs: Iterable[Any]) -> tuple:
@@ -200,14 +207,16 @@ def hints_key(specs: Iterable[Any]) -> tuple:
     A region enters as ("region", digest of its mask, colour): cheap to compare, and a different brush stroke
     is a different key even when the colour is the same.
     """
-    return tuple(("region", s.digest, tuple(round(c, 4) for c in s.rgb)) if _is_region(s)
+    return tuple(("variation", s.variation) if _is_variation(s)
+                 else ("region", s.digest, tuple(round(c, 4) for c in s.rgb)) if _is_region(s)
                  else (round(s.x, 5), round(s.y, 5), tuple(round(c, 4) for c in s.rgb), s.radius) for s in specs)
 
 
 def count_hints(key: tuple) -> tuple[int, int]:
     """(point hints, regions) in a :func:`hints_key`."""
     regions = sum(1 for k in key if k and k[0] == "region")
-    return len(key) - regions, regions
+    variations = sum(1 for k in key if k and k[0] == "variation")
+    return len(key) - regions - variations, regions
 
 
 def colorize_photo(ctl: JobControl, cache: ModelCache, model_name: str, pixels: np.ndarray,

@@ -131,8 +131,12 @@ def build_menus_and_toolbar(win: MainWindow) -> None:
     for a in (win.act_open, win.act_open_folder, None, win.act_save, win.act_save_all, win.act_colourise_folder,
               None, win.act_quit):
         m.addSeparator() if a is None else m.addAction(a)
+    from restorer.gui.variations_dialog import VariationsAction
+
+    win.variations = VariationsAction(win)
     m = mb.addMenu("&Edit")
-    for a in (win.act_undo, win.act_redo, None, win.act_hints, win.act_regions, win.act_clear_hints):
+    for a in (win.act_undo, win.act_redo, None, win.act_hints, win.act_regions, win.act_clear_hints, None,
+              win.variations.action):
         m.addSeparator() if a is None else m.addAction(a)
     m = mb.addMenu("&View")
     for a in (win.act_fit, win.act_100, win.act_zoom_in, win.act_zoom_out, None):
@@ -180,6 +184,7 @@ def build_menus_and_toolbar(win: MainWindow) -> None:
     win.hint_size_action = tb.addWidget(labelled("Size:", win.hint_size))
     tb.addAction(win.act_regions)
     win.brush_size_action = tb.addWidget(labelled("Brush:", win.brush_size))
+    tb.addAction(win.variations.action)
     for a in (win.hint_size_action, win.brush_size_action):
         a.setEnabled(False)  # like the tools themselves, until the model list says hints work
     tb.addSeparator()

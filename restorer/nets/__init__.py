@@ -11,6 +11,7 @@ from __future__ import annotations
 from restorer.nets import pretrained as _pretrained  # noqa: F401
 from restorer.nets import reference as _reference  # noqa: F401
 from restorer.nets import unet as _unet  # noqa: F401
+from restorer.nets import variations as _variations  # noqa: F401
 from restorer.nets.backbones import Backbone
 from restorer.nets.registry import ArchSpec, arch_spec, create_arch, list_archs, register_arch
 

@@ -45,3 +45,18 @@ def place_hint_and_region(qtbot, win, path: Path, hint_colour, region_colour):
     mask = np.zeros((96, 128), np.uint8)
     mask[50:90, 70:120] = 255
     win.region_controller.add(mask, region_colour)
+
+
+def save_shown(qtbot, win, out_dir: Path, monkeypatch) -> np.ndarray:
+    """Save the current photo into ``out_dir`` (the save dialog accepts its suggestion); the written pixels."""
+    from PySide6.QtWidgets import QFileDialog
+
+    from restorer.core.io import read_image
+    from restorer.gui import settings as S
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    S.put(S.LAST_SAVE_DIR, str(out_dir))
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda p, c, suggested, f: (suggested, f)))
+    with qtbot.waitSignal(win.saved, timeout=60_000) as blocker:
+        win.save_current()
+    return read_image(blocker.args[0]).pixels

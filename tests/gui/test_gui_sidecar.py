@@ -6,14 +6,13 @@ import json
 import os
 
 import numpy as np
-from guihelpers import open_and_wait, place_hint_and_region
+from guihelpers import open_and_wait, place_hint_and_region, save_shown
 from PySide6.QtCore import QPointF
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtWidgets import QMessageBox
 
 from restorer.core import sidecar
 from restorer.core.io import read_image
-from restorer.gui import settings as S
 
 NAVY = QColor(20, 30, 110)
 
@@ -87,13 +86,7 @@ def test_cli_result_equals_the_apps_saved_result(qtbot, window, gray_png, tmp_pa
     from restorer.cli import main
 
     _place(qtbot, window, gray_png)
-    out_dir = tmp_path / "app"
-    out_dir.mkdir()
-    S.put(S.LAST_SAVE_DIR, str(out_dir))
-    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda p, c, suggested, f: (suggested, f)))
-    with qtbot.waitSignal(window.saved, timeout=60_000) as blocker:
-        window.save_current()
-    app_result = read_image(blocker.args[0]).pixels
+    app_result = save_shown(qtbot, window, tmp_path / "app", monkeypatch)
     model = window.current_model()
     assert main(["colorize", str(gray_png), "-o", str(tmp_path / "cli"), "--model", model, "--device", "cpu"]) == 0
     cli_result = read_image(tmp_path / "cli" / "photo_colour.png").pixels
