@@ -29,6 +29,10 @@ def _add_colorize(sub) -> None:
     p.add_argument("--shard", default=None, metavar="I/N",
                    help="do only shard I of N (0 <= I < N) of the photos, for N independent processes on a "
                         "cluster; 'auto' reads a Slurm job array or Kubernetes indexed Job (docs/cluster.md)")
+    p.add_argument("--engine", default="local", choices=["local", "ray"],
+                   help="'ray': colourise on a Ray cluster (pip install 'restorer[cluster]'; docs/cluster.md)")
+    p.add_argument("--address", default=None, metavar="ADDR",
+                   help="with --engine ray: the cluster to join (default: start Ray on this machine)")
     h = p.add_mutually_exclusive_group()
     h.add_argument("--hints", default=None, metavar="FILE",
                    help="apply this hints file (docs/hints-format.md) to the single input, instead of its sidecar")

@@ -60,8 +60,8 @@ TEMP_STALE_S = 2.0
 PREFETCH_MAX_PIXELS = 16_000_000
 
 __all__ = ["BatchReport", "KEEP_BOTH", "ON_EXISTS", "REPLACE", "REPORT_CSV", "REPORT_FIELDS", "REPORT_JSON",
-           "SKIP", "colorize_files", "drop_own_outputs", "find_images", "output_path_for", "plan_outputs",
-           "run_cli"]
+           "SKIP", "claimed_folders", "colorize_files", "drop_own_outputs", "failure_text", "find_images",
+           "output_path_for", "plan_outputs", "run_cli", "start_batch", "write_output"]
 
 
 # ------------------------------------------------------------------------------------------ discovery
@@ -338,7 +338,8 @@ def _prefetchable(path: Path) -> bool:
     return w * h <= PREFETCH_MAX_PIXELS
 
 
-def _failure_text(e: BaseException, src: Path) -> str:
+def failure_text(e: BaseException, src: Path) -> str:
+    """A photo's one-line failure reason for the report."""
     if isinstance(e, ImageError):
         return _reason(src, str(e))
     if isinstance(e, MemoryError):
@@ -355,6 +356,7 @@ class _Run:
         self.model_name, self.strength = model_name or "", strength
         self.on_failure, self.on_result = on_failure, on_result
         self.pending_write: tuple[_Task, float, Future] | None = None
+        self.tasks = tasks
         if report.shard is not None:
             report.pending = [str(t.src) for t in tasks]
 
@@ -386,10 +388,42 @@ class _Run:
             _, write_s = fut.result()
         except Exception as e:  # noqa: BLE001 - one photo's write failure is that photo's row
             self.pending_write = None
-            self.record(task, "failed", _failure_text(e, task.src), seconds)
+            self.record(task, "failed", failure_text(e, task.src), seconds)
         else:
             self.pending_write = None
             self.record(task, "done", task.reason, seconds=seconds + write_s)  # reason: the decoder's notes
+
+
+def start_batch(items: Sequence[tuple[Path, Path]], out_dir: str | os.PathLike[str], model_name: str | None, *,
+                on_exists: str | None = None, overwrite: bool = False, fmt: str | None = None,
+                suffix: str = "_colour", strength: float = 1.0, shard: tuple[int, int] | None = None,
+                report_stem: str = "report", on_failure: FailureFn | None = None,
+                on_result: RowFn | None = None) -> _Run:
+    """A batch planned and ready to record: names, skips and the report exactly as :func:`colorize_files` has
+    them (which uses it), for any engine that colourises the ``work`` tasks of ``run.tasks`` its own way."""
+    check_strength(strength)
+    policy = on_exists or (REPLACE if overwrite else SKIP)
+    if policy not in ON_EXISTS:
+        raise ValueError(f"on_exists must be one of {', '.join(ON_EXISTS)}, not {policy!r}")
+    out_dir = Path(out_dir)
+    report = BatchReport(out_dir=out_dir, stem=report_stem, shard=shard)
+    tasks = _tasks(plan_outputs(items, out_dir, suffix=suffix, fmt=fmt), policy, shard,
+                   {Path(src): rel for src, rel in items})
+    return _Run(report, tasks, model_name, strength, on_failure, on_result)
+
+
+def write_output(out: Path, result: Any, img: Any, *, replace: bool, model_name: str | None, strength: float,
+                 n_hints: int, fmt: str | None, quality: int) -> str:
+    """Write one colourised photo with its source's metadata and the provenance; returns the decoder's notes
+    (e.g. only the first page of a multi-page TIFF), the photo's reason in the report."""
+    prov = Provenance(model=model_name or None, strength=strength, hints=n_hints)
+    write_image(out, result, source=img, provenance=prov, fmt=fmt, quality=quality, overwrite=replace)
+    return "; ".join(img.info.get("notes") or ())
+
+
+def claimed_folders(run: _Run) -> contextlib.AbstractContextManager[None]:
+    """The output folders of ``run`` held (see :func:`_claimed_folders`) while it writes."""
+    return _claimed_folders(run.report, {run.report.out_dir} | {t.out.parent for t in run.tasks})
 
 
 @contextlib.contextmanager
@@ -450,16 +484,10 @@ def colorize_files(items: Sequence[tuple[Path, Path]], out_dir: str | os.PathLik
     """
     from restorer.core import engine  # imports torch: only when there is work to do
 
-    check_strength(strength)
-    policy = on_exists or (REPLACE if overwrite else SKIP)
-    if policy not in ON_EXISTS:
-        raise ValueError(f"on_exists must be one of {', '.join(ON_EXISTS)}, not {policy!r}")
-    out_dir = Path(out_dir)
-    report = BatchReport(out_dir=out_dir, stem=report_stem, shard=shard)
-    tasks = _tasks(plan_outputs(items, out_dir, suffix=suffix, fmt=fmt), policy, shard,
-                   {Path(src): rel for src, rel in items})
-    run = _Run(report, tasks, getattr(getattr(model, "card", None), "name", None), strength, on_failure,
-               on_result)
+    run = start_batch(items, out_dir, getattr(getattr(model, "card", None), "name", None), on_exists=on_exists,
+                      overwrite=overwrite, fmt=fmt, suffix=suffix, strength=strength, shard=shard,
+                      report_stem=report_stem, on_failure=on_failure, on_result=on_result)
+    report, tasks = run.report, run.tasks
 
     def colorize_one(task: _Task, img: Any, index: int) -> Any:
         def file_progress(fraction: float) -> None:
@@ -471,14 +499,12 @@ def colorize_files(items: Sequence[tuple[Path, Path]], out_dir: str | os.PathLik
         return engine.colorize(img.pixels, model, photo_hints, progress=file_progress, cancel=cancel,
                                strength=strength, in_place=True)
 
-    def write(task: _Task, result: Any, img: Any) -> Path:
+    def write(task: _Task, result: Any, img: Any) -> None:
         photo_hints = hints_for(task.src) if hints_for is not None else hints
-        prov = Provenance(model=run.model_name or None, strength=strength, hints=len(photo_hints or ()))
-        task.reason = "; ".join(img.info.get("notes") or ())  # e.g. only the first page of a multi-page TIFF
-        return write_image(task.out, result, source=img, provenance=prov, fmt=fmt, quality=quality,
-                           overwrite=task.replace)
+        task.reason = write_output(task.out, result, img, replace=task.replace, model_name=run.model_name,
+                                   strength=strength, n_hints=len(photo_hints or ()), fmt=fmt, quality=quality)
 
-    with _claimed_folders(report, {out_dir} | {t.out.parent for t in tasks}):
+    with claimed_folders(run):
         try:  # the report is rewritten as the batch goes and once more however it ends
             _loop(run, tasks, colorize_one, lambda src: read_image(src, max_pixels=max_pixels), write,
                   engine.Cancelled, prefetch, cancel, pause, progress)
@@ -538,7 +564,7 @@ def _loop(run: _Run, tasks: list[_Task], colorize_one: Callable[[_Task, Any, int
                 run.report.cancelled = True
                 break
             except Exception as e:  # noqa: BLE001 - one broken file (or bug) must not sink the whole batch
-                run.record(task, "failed", _failure_text(e, task.src), time.perf_counter() - t0)
+                run.record(task, "failed", failure_text(e, task.src), time.perf_counter() - t0)
                 continue
             seconds = read_s + time.perf_counter() - t0
             run.finish_write()

@@ -49,6 +49,10 @@ def _usage_problem(args: Any, out_dir: Path, inputs: list[Path]) -> str | None:
         return "--max-pixels must be positive"
     if not 0 <= args.strength <= MAX_STRENGTH * 100:
         return f"--strength must be a percentage between 0 and {MAX_STRENGTH * 100:g}, not {args.strength:g}"
+    if getattr(args, "engine", "local") != "local" or getattr(args, "address", None):
+        from restorer.core.ray_engine import usage_problem
+
+        return usage_problem(args.engine, args.address, getattr(args, "shard", None))
     return None
 
 
@@ -57,7 +61,8 @@ def _load(args: Any) -> Any:
     from restorer.core.models import ModelError, load_model
 
     try:
-        return load_model(args.model, device=args.device)
+        # A Ray run's driver only checks the model: its workers load it on their own devices.
+        return load_model(args.model, device=args.device if getattr(args, "engine", "local") == "local" else "cpu")
     except ModelError as e:
         return str(e)
     except (RuntimeError, ValueError, OSError) as e:  # e.g. --device cuda without a GPU
@@ -99,7 +104,11 @@ def run_cli(args: Any) -> int:
     if problem:
         _err(problem)
         return 2
-    report = _run_with_bar(args, items, out_dir, model, shard)
+    try:
+        report = _run_with_bar(args, items, out_dir, model, shard)
+    except ConnectionError as e:  # the Ray engine's cluster could not be started or reached
+        _err(str(e))
+        return 2
     if report.stale_removed:
         print(f"removed {report.stale_removed} temporary file(s) an interrupted run had left")
     print(report.summary() + (f" (shard {shard[0]} of {shard[1]})" if shard else ""))
@@ -128,6 +137,15 @@ def _run_with_bar(args: Any, items: list, out_dir: Path, model: Any, shard: tupl
         def on_failure(src: Path, reason: str) -> None:
             tqdm.write(f"error: {src}: {reason}", file=sys.stderr)
 
+        if getattr(args, "engine", "local") == "ray":
+            from restorer.core.ray_engine import colorize_with_ray
+
+            return colorize_with_ray(items, out_dir, args.model, model.card.name, address=args.address,
+                                     device=args.device, overwrite=args.overwrite, fmt=args.fmt, quality=args.quality,
+                                     suffix=args.suffix, strength=args.strength / 100.0, max_pixels=args.max_pixels,
+                                     hints=getattr(args, "hints", None), no_hints=getattr(args, "no_hints", False),
+                                     progress=progress, on_failure=on_failure,
+                                     on_warning=lambda m: tqdm.write(f"warning: {m}", file=sys.stderr))
         return colorize_files(items, out_dir, model, overwrite=args.overwrite, fmt=args.fmt, quality=args.quality,
                               suffix=args.suffix, max_pixels=args.max_pixels, progress=progress,
                               on_failure=on_failure, strength=args.strength / 100.0, shard=shard,
