@@ -83,7 +83,9 @@ RECIPES: dict[str, dict] = {
     # Measured runs: docs/experiments.md, "vgg16-unet-long".
     "vgg16-unet-long": dict(
         name="vgg16-unet", run="vgg16-unet-long", base="resources/models/vgg16-unet.json", minutes=1500.0,
-        size=128, **{**_COLOUR_STAGE, "lr": 5e-5, "min_colourfulness": 0.75, "gan_fraction": 0.9, "perc_weight": 0.0},
+        # The PatchGAN joins at trained minute 30, not 150: runs/ has been lost between sessions twice, so a
+        # session may be all a run gets, and the adversarial stage is what brought JS down (experiments.md).
+        size=128, **{**_COLOUR_STAGE, "lr": 5e-5, "min_colourfulness": 0.75, "gan_fraction": 0.98, "perc_weight": 0.0},
         selection_split=True, val_count=279, val_every_min=10.0, ckpt_every_min=5.0, default=True,
         description=_VGG_DESCRIPTION),
     "attention-unet": dict(
