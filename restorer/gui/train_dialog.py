@@ -1,20 +1,19 @@
 """Fine-tune a model on the user's own colour photos: the dialog (a form, then the run's progress and grid).
 
 The run itself, a ``restorer train`` child process watched through its run folder, is
-:class:`restorer.gui.train_process.TrainRun`; this module only asks and shows. The new model lands in the user
-model folder, where ``list_models()`` finds it; the main window refreshes its model picker when
-:attr:`TrainDialog.modelTrained` fires.
+:class:`restorer.gui.train_process.TrainRun`; its progress, checks and end are shown by
+:class:`restorer.gui.train_progress.TrainProgress`; this module asks and wires them. The new model lands in the
+user model folder, where ``list_models()`` finds it; the main window refreshes its model picker when
+:attr:`TrainDialog.modelTrained` fires, and the dialog's list of models to start from follows the window's.
 """
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QImage, QPixmap, QResizeEvent
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -25,10 +24,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMessageBox,
-    QPlainTextEdit,
-    QProgressBar,
     QPushButton,
-    QSizePolicy,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -37,23 +33,27 @@ from PySide6.QtWidgets import (
 from restorer.core.models import MAX_NAME
 from restorer.gui import jobs
 from restorer.gui import settings as S
+from restorer.gui.model_picker import fill_combo
 from restorer.gui.notifier import watch
 from restorer.gui.train_process import (
     TrainOutcome,
     TrainRequest,
     TrainRun,
-    TrainStatus,
+    checkpoint_bytes,
+    delete_checkpoints,
     fresh_run_dir,
+    megabytes,
     validation_interval,
 )
+from restorer.gui.train_progress import ERROR_STYLE, ImagePanel, TrainProgress
 from restorer.gui.workers import JobControl, Worker, pool
-from training import protocol
+
+__all__ = ["ImagePanel", "TrainDialog", "count_photos", "name_problem", "show_for_window"]  # (reference_dialog)
 
 LAST_TRAIN_DIR = "paths/last_train_data"
 TRAIN_MINUTES = "train/minutes"
-
-_STAGES = {protocol.STAGE_REC: "Stage 1 of 2: learning the colours",
-           protocol.STAGE_ADV: "Stage 2 of 2: making the colours vivid"}
+#: The dialog must fit a 1366 x 768 laptop screen under its taskbar and title bar.
+MAX_HEIGHT = 660
 
 
 def name_problem(name: str, taken: Iterable[str]) -> str | None:
@@ -66,10 +66,9 @@ def name_problem(name: str, taken: Iterable[str]) -> str | None:
     if problem:
         return problem
     if name.lower() in {t.lower() for t in taken}:
-        return f"A model named {name!r} already exists; choose another name."
+        return QCoreApplication.translate("TrainDialog", "A model named {name} already exists; choose another "
+                                                         "name.").format(name=repr(name))
     return None
-
-
 
 
 def count_photos(ctl: JobControl, folder: str) -> int | None:
@@ -80,50 +79,9 @@ def count_photos(ctl: JobControl, folder: str) -> int | None:
     return len(jobs.find_photos(ctl, [path]))
 
 
-
-# -- widgets -------------------------------------------------------------------------------------------------------
-
-class ImagePanel(QLabel):
-    """A QImage scaled to fit the label, aspect kept; the placeholder text until there is one."""
-
-    def __init__(self, placeholder: str, parent: QWidget | None = None) -> None:
-        super().__init__(placeholder, parent)
-        self.placeholder = placeholder
-        self.image: QImage | None = None
-        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.setWordWrap(True)
-        self.setMinimumSize(240, 160)
-        # Ignored: the pixmap must never push the dialog bigger; the layout decides and the image follows.
-        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
-
-    def set_image(self, image: QImage | None) -> None:
-        self.image = image
-        self._rescale()
-
-    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
-        super().resizeEvent(event)
-        self._rescale()
-
-    def _rescale(self) -> None:
-        if self.image is None or self.image.isNull():
-            self.setPixmap(QPixmap())
-            self.setText(self.placeholder)
-            return
-        size = self.contentsRect().size()
-        self.setPixmap(QPixmap.fromImage(self.image).scaled(size, Qt.AspectRatioMode.KeepAspectRatio,
-                                                            Qt.TransformationMode.SmoothTransformation))
-
-
 def _absolute(folder: str) -> str:
     """The trainer runs in its run folder, so a typed relative path must not reach it as one."""
     return str(Path(folder.strip()).expanduser().absolute())
-
-
-def _summary(req: TrainRequest) -> str:
-    esc = html.escape
-    val = f" (checked on {esc(Path(req.val).name)})" if req.val else ""
-    return (f"Fine-tuning <b>{esc(req.base)}</b> on the photos in <b>{esc(Path(req.data).name)}</b>{val} for "
-            f"{req.minutes:g} min; the new model will be <b>{esc(req.name)}</b>.")
 
 
 def _folder_row(edit: QLineEdit, browse: QPushButton) -> QWidget:
@@ -144,10 +102,11 @@ class TrainDialog(QDialog):
     modelTrained = Signal(str)  # a new model was exported (its name)
     useModel = Signal(str)  # "Use this model" was clicked
     runFinished = Signal(object)  # TrainOutcome
+    checkpointsDeleted = Signal(int)  # bytes freed
 
     def __init__(self, cards: Sequence[Any] = (), parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Fine-tune a model on your photos")
+        self.setWindowTitle(self.tr("Fine-tune a model on your photos"))
         self.run: TrainRun | None = None
         self.outcome: TrainOutcome | None = None
         self.taken: set[str] = set()
@@ -161,19 +120,26 @@ class TrainDialog(QDialog):
     # -- building --------------------------------------------------------------------------------------------
     def _build(self) -> None:
         self._build_form()
-        self._build_progress()
+        self.progress_box = TrainProgress()
+        self.progress_box.cleanRequested.connect(self.delete_checkpoints)
+        p = self.progress_box  # the dialog's names for its parts (tests and scripts use them)
+        self.summary_label, self.stage_label, self.bar, self.speed_label = (
+            p.summary_label, p.stage_label, p.bar, p.speed_label)
+        self.val_label, self.grid_caption, self.grid, self.result_label, self.error_box, self.clean_button = (
+            p.val_label, p.grid_caption, p.grid, p.result_label, p.error_box, p.clean_button)
         buttons = self._build_buttons()
-        intro = QLabel("Teach a model the colours of your own collection: give it a folder of <b>colour</b> "
-                       "photos from the same era or place. Training runs in the background; you can keep "
-                       "working, and the new model joins the model list when it is done.")
-        intro.setWordWrap(True)
+        self.intro = QLabel(self.tr(
+            "Teach a model the colours of your own collection: give it a folder of <b>colour</b> photos from the "
+            "same era or place. Training runs in the background; you can keep working, and the new model joins "
+            "the model list when it is done."))
+        self.intro.setWordWrap(True)
         lay = QVBoxLayout(self)
-        lay.addWidget(intro)
+        lay.addWidget(self.intro)
         lay.addWidget(self.form_box)
         lay.addWidget(self.progress_box, 1)
         lay.addStretch(0)  # keeps the form at the top while the progress box is hidden
         lay.addLayout(buttons)
-        self.resize(720, self.sizeHint().height())
+        self.resize(720, min(MAX_HEIGHT, self.sizeHint().height()))
 
         self._count_timer = QTimer(self)
         self._count_timer.setSingleShot(True)
@@ -187,93 +153,63 @@ class TrainDialog(QDialog):
 
     def _build_form(self) -> None:
         self.data_edit = QLineEdit()
-        self.data_edit.setPlaceholderText("Folder of colour photos (subfolders included)")
-        self.data_browse = QPushButton("Browse…")
-        self.data_browse.clicked.connect(lambda: self._browse(self.data_edit, "Folder of colour photos"))
+        self.data_edit.setPlaceholderText(self.tr("Folder of colour photos (subfolders included)"))
+        self.data_browse = QPushButton(self.tr("Browse…"))
+        self.data_browse.clicked.connect(lambda: self._browse(self.data_edit, self.tr("Folder of colour photos")))
         self.data_info = QLabel()
         self.data_info.setWordWrap(True)
         self.val_edit = QLineEdit()
-        self.val_edit.setPlaceholderText("Optional: otherwise every 20th photo is kept aside to check progress")
-        self.val_browse = QPushButton("Browse…")
-        self.val_browse.clicked.connect(lambda: self._browse(self.val_edit, "Folder of validation photos"))
+        self.val_edit.setPlaceholderText(self.tr("Optional: otherwise every 20th photo is kept aside to check "
+                                                 "progress"))
+        self.val_browse = QPushButton(self.tr("Browse…"))
+        self.val_browse.clicked.connect(lambda: self._browse(self.val_edit, self.tr("Folder of validation photos")))
         self.base_combo = QComboBox()
-        self.base_combo.setToolTip("The model to start from; it is not changed, a new one is made")
+        self.base_combo.setToolTip(self.tr("The model to start from (yours too); it is not changed, a new one "
+                                           "is made"))
         self.name_edit = QLineEdit()
-        self.name_edit.setPlaceholderText("e.g. Lyon 1920s")
+        self.name_edit.setPlaceholderText(self.tr("e.g. Lyon 1920s"))
         self.name_edit.setMaxLength(MAX_NAME)
         self.name_note = QLabel()
         self.name_note.setWordWrap(True)
-        self.name_note.setStyleSheet("color: #b3261e;")
+        self.name_note.setStyleSheet(ERROR_STYLE)
         self.minutes_spin = QSpinBox()
         self.minutes_spin.setRange(1, 48 * 60)
         self.minutes_spin.setSingleStep(10)
-        self.minutes_spin.setSuffix(" min")
+        self.minutes_spin.setSuffix(self.tr(" min"))
         self.minutes_spin.setValue(int(S.get_float(TRAIN_MINUTES, 30)))
-        self.minutes_spin.setToolTip("Training time (start-up and checks not counted). Longer learns more; "
-                                     "you can stop early and keep what was learnt.")
+        self.minutes_spin.setToolTip(self.tr("Training time (start-up and checks not counted). Longer learns "
+                                             "more; you can stop early and keep what was learnt."))
 
-        self.form_box = QGroupBox("What to learn from")
+        self.form_box = QGroupBox(self.tr("What to learn from"))
         form = QFormLayout(self.form_box)
-        form.addRow("Colour photos:", _folder_row(self.data_edit, self.data_browse))
+        form.addRow(self.tr("&Colour photos:"), _folder_row(self.data_edit, self.data_browse))
         form.addRow("", self.data_info)
-        form.addRow("Validation photos:", _folder_row(self.val_edit, self.val_browse))
-        form.addRow("Start from model:", self.base_combo)
-        form.addRow("New model name:", self.name_edit)
+        form.addRow(self.tr("&Validation photos:"), _folder_row(self.val_edit, self.val_browse))
+        form.addRow(self.tr("Start from &model:"), self.base_combo)
+        form.addRow(self.tr("New model &name:"), self.name_edit)
         form.addRow("", self.name_note)
-        form.addRow("Time budget:", self.minutes_spin)
+        form.addRow(self.tr("&Time budget:"), self.minutes_spin)
+        for row in (0, 2):  # the row labels' mnemonics focus the line edits, not the row widgets
+            form.itemAt(row, QFormLayout.ItemRole.LabelRole).widget().setBuddy(
+                self.data_edit if row == 0 else self.val_edit)
         self.form_note = QLabel()
         self.form_note.setWordWrap(True)
-        self.form_note.setStyleSheet("color: #b3261e;")
+        self.form_note.setStyleSheet(ERROR_STYLE)
         self.form_note.hide()
         form.addRow(self.form_note)
 
-    def _build_progress(self) -> None:
-        self.progress_box = QGroupBox("Training")
-        self.summary_label = QLabel()
-        self.summary_label.setWordWrap(True)
-        self.stage_label = QLabel()
-        self.stage_label.setWordWrap(True)
-        self.stage_label.setStyleSheet("font-weight: bold;")
-        self.bar = QProgressBar()
-        self.bar.setRange(0, 1000)
-        self.speed_label = QLabel()
-        self.val_label = QLabel()
-        self.val_label.setWordWrap(True)
-        self.val_label.setToolTip("Measured on the validation photos turned gray. PSNR: closeness to the real "
-                                  "colours, compared with leaving the photo gray. Colourfulness: 1.0× is as "
-                                  "colourful as the real photos; a model that is unsure tends to brown (below 1).")
-        self.grid_caption = QLabel("Latest check — each row: gray · this model · the real colours")
-        self.grid = ImagePanel("The first check of the model on the validation photos appears here.")
-        self.grid.setMinimumHeight(260)
-        self.result_label = QLabel()
-        self.result_label.setWordWrap(True)
-        self.result_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.error_box = QPlainTextEdit()
-        self.error_box.setReadOnly(True)
-        self.error_box.setMaximumHeight(140)
-        self.error_box.hide()
-        pl = QVBoxLayout(self.progress_box)
-        for w in (self.summary_label, self.stage_label, self.bar, self.speed_label, self.val_label,
-                  self.grid_caption):
-            pl.addWidget(w)
-        pl.addWidget(self.grid, 1)
-        pl.addWidget(self.result_label)
-        pl.addWidget(self.error_box)
-        pl.addStretch(0)  # takes the room only while the grid is hidden (a failure before any training)
-        self.progress_box.hide()
-
     def _build_buttons(self) -> QHBoxLayout:
-        self.start_button = QPushButton("Start training")
+        self.start_button = QPushButton(self.tr("&Start training"))
         self.start_button.setDefault(True)
         self.start_button.clicked.connect(self._on_start_clicked)
-        self.stop_button = QPushButton("Stop and save")
-        self.stop_button.setToolTip("Stop now and keep the model trained so far")
+        self.stop_button = QPushButton(self.tr("S&top and save"))
+        self.stop_button.setToolTip(self.tr("Stop now and keep the model trained so far"))
         self.stop_button.clicked.connect(self.stop)
         self.stop_button.hide()
-        self.use_button = QPushButton("Use this model")
+        self.use_button = QPushButton(self.tr("&Use this model"))
         self.use_button.clicked.connect(self._use_model)
         self.use_button.hide()
-        self.close_button = QPushButton("Close")
+        self.close_button = QPushButton(self.tr("Close"))
         self.close_button.setAutoDefault(False)
         self.close_button.clicked.connect(self.reject)
         buttons = QHBoxLayout()
@@ -283,20 +219,20 @@ class TrainDialog(QDialog):
         return buttons
 
     def set_models(self, cards: Sequence[Any]) -> None:
-        """The models to start from (the default model first chosen) and the names already taken."""
+        """The models to start from, bundled and the user's own (labelled as in the window's picker); the
+        choice is kept when the list is re-read, else the default model is chosen. And the names taken."""
         from restorer.paths import user_models_dir
 
-        self.base_combo.clear()
-        for c in cards:
-            self.base_combo.addItem(c.name, c.name)
-            self.base_combo.setItemData(self.base_combo.count() - 1, getattr(c, "description", ""),
-                                        Qt.ItemDataRole.ToolTipRole)
+        before = self.base_combo.currentData()
+        fill_combo(self.base_combo, cards)
         default = next((i for i, c in enumerate(cards) if getattr(c, "default", False)), 0)
-        self.base_combo.setCurrentIndex(default if cards else -1)
+        kept = self.base_combo.findData(before) if before is not None else -1
+        self.base_combo.setCurrentIndex(kept if kept >= 0 else default if cards else -1)
         # Files in the model folder count too: a card hidden by a bundled name would still be overwritten.
         folder = user_models_dir()
         files = {p.stem for p in folder.glob("*.json")} if folder.is_dir() else set()
-        self.taken = {c.name for c in cards} | files
+        self.taken = {c.name for c in cards} | files | ({self.outcome.name} if self.outcome and self.outcome.ok
+                                                           else set())
         self._validate()
 
     # -- the form --------------------------------------------------------------------------------------------
@@ -310,7 +246,7 @@ class TrainDialog(QDialog):
                 self.name_edit.setText(self.suggest_name(Path(folder).name))
 
     def suggest_name(self, folder_name: str) -> str:
-        base = re.sub(r"[^\w .+-]+", " ", folder_name).strip(" .")[: MAX_NAME - 4] or "my photos"
+        base = re.sub(r"[^\w .+-]+", " ", folder_name).strip(" .")[: MAX_NAME - 4] or self.tr("my photos")
         name, k = base, 2
         while name_problem(name, self.taken):
             name, k = f"{base} {k}", k + 1
@@ -321,17 +257,18 @@ class TrainDialog(QDialog):
     def form_problem(self) -> str | None:
         """What stops the form from starting a run (None: ready)."""
         if self.base_combo.currentData() is None:
-            return "No model to start from is installed."
+            return self.tr("No model to start from is installed.")
         data = self.data_edit.text().strip()
         if not data:
-            return "Choose the folder of colour photos."
+            return self.tr("Choose the folder of colour photos.")
         val = self.val_edit.text().strip()
         problem = name_problem(self.name_edit.text(), self.taken)
         if problem:
             return problem
-        for label, folder in (("photo", data), ("validation", val)):
-            if folder and not Path(folder).is_dir():
-                return f"The {label} folder does not exist: {folder}"
+        if not Path(data).is_dir():
+            return self.tr("The photo folder does not exist: {folder}").format(folder=data)
+        if val and not Path(val).is_dir():
+            return self.tr("The validation folder does not exist: {folder}").format(folder=val)
         return None
 
     def _validate(self) -> None:
@@ -353,7 +290,7 @@ class TrainDialog(QDialog):
         if not folder:
             self.data_info.setText("")
             return
-        self.data_info.setText("Looking for photos…")
+        self.data_info.setText(self.tr("Looking for photos…"))
         w = Worker(count_photos, folder, name="count training photos")
         w.returned.connect(lambda n, folder=folder: self._on_counted(folder, n))
         watch(w, inline=self.data_info.setText)
@@ -364,12 +301,13 @@ class TrainDialog(QDialog):
         if folder != self.data_edit.text().strip():
             return  # the user typed on
         if n is None:
-            self.data_info.setText("No such folder.")
+            self.data_info.setText(self.tr("No such folder."))
         elif n == 0:
-            self.data_info.setText("No photos found in this folder.")
+            self.data_info.setText(self.tr("No photos found in this folder."))
         else:
-            self.data_info.setText(f"{n} photo{'s' if n != 1 else ''} found; gray and unreadable ones will be "
-                                   f"skipped. A few hundred or more work best.")
+            found = self.tr("1 photo found") if n == 1 else self.tr("{n} photos found").format(n=n)
+            self.data_info.setText(found + self.tr("; gray and unreadable ones will be skipped. A few hundred or "
+                                                   "more work best."))
 
     def request(self) -> TrainRequest:
         """The run the form describes (its run folder is picked now)."""
@@ -400,33 +338,28 @@ class TrainDialog(QDialog):
             S.put(TRAIN_MINUTES, self.minutes_spin.value())
         self.outcome = None
         run = self.run = TrainRun(request, self)
-        run.statusChanged.connect(self._on_status)
-        run.message.connect(self._on_message)
+        run.statusChanged.connect(self.progress_box.show_status)
+        run.message.connect(self.progress_box.trainer_line)
         # A grid decoded for an earlier run may arrive late: only this run's are shown.
         run.gridChanged.connect(lambda image, run=run: run is self.run and self.grid.set_image(image))
         run.finished.connect(self._on_finished)
-        self.grid.set_image(None)
-        for w in (self.bar, self.speed_label, self.val_label, self.grid_caption, self.grid):
-            w.show()
-        self.error_box.hide()
-        self._show_result("")
-        self.stage_label.setText("Starting the trainer and reading the photos…")
-        self.bar.setRange(0, 0)  # busy until the first log row says how far along it is
-        self.bar.setFormat("")
-        self.speed_label.setText("")
-        self.val_label.setText("")
-        self.summary_label.setText(_summary(request))
+        self.progress_box.begin(run)
         self._set_running(True)
-        if self.height() < 700:
-            self.resize(max(self.width(), 720), 760)
+        self.resize(max(self.width(), 720), self.running_height())
         run.start()
         return run
+
+    def running_height(self) -> int:
+        """Tall enough for a readable grid, never taller than :data:`MAX_HEIGHT` nor the screen."""
+        screen = self.screen().availableGeometry().height() if self.screen() is not None else MAX_HEIGHT
+        return max(self.minimumSizeHint().height(), min(MAX_HEIGHT, screen - 40))
 
     def _on_start_clicked(self) -> None:
         if self.form_box.isHidden():  # "Train another": back to the form, keeping its folders
             self.progress_box.hide()
             self.form_box.show()
-            self.start_button.setText("Start training")
+            self.intro.show()
+            self.start_button.setText(self.tr("&Start training"))
             self.use_button.hide()
             self._validate()
             self._fit_height()
@@ -435,7 +368,7 @@ class TrainDialog(QDialog):
 
     def _fit_height(self) -> None:
         # After the layout has taken in the shown/hidden widgets, not before.
-        QTimer.singleShot(0, lambda: self.resize(self.width(), self.sizeHint().height()))
+        QTimer.singleShot(0, lambda: self.resize(self.width(), min(MAX_HEIGHT, self.sizeHint().height())))
 
     def stop(self) -> None:
         """Stop and save: the trainer finishes its step, checkpoints and exports the model trained so far."""
@@ -443,11 +376,12 @@ class TrainDialog(QDialog):
             return
         self.run.stop()
         self.stop_button.setEnabled(False)
-        self.stage_label.setText("Stopping… saving the model trained so far.")
+        self.progress_box.stopping()
 
     def _set_running(self, on: bool) -> None:
         # While it trains the form is only a summary line: the room goes to the validation grid.
         self.form_box.setVisible(not on and self.outcome is None)
+        self.intro.setVisible(self.form_box.isVisible())
         self.progress_box.show()
         self.start_button.setVisible(not on)
         self.stop_button.setVisible(on)
@@ -455,88 +389,72 @@ class TrainDialog(QDialog):
         self.use_button.setVisible(not on and self.outcome is not None and self.outcome.ok)
         self._validate()
 
-    def _on_message(self, line: str) -> None:
-        if self.run is not None and self.run.status.step == 0 and not self.run.stopping:
-            self.stage_label.setText(line if len(line) < 160 else line[:157] + "…")
-
-    def _on_status(self, st: TrainStatus) -> None:
-        run = self.run
-        if run is None:
-            return
-        budget = run.request.minutes
-        if st.minutes > 0 or st.stage:
-            self.bar.setRange(0, 1000)
-            self.bar.setValue(int(1000 * min(1.0, st.minutes / budget)))
-            self.bar.setFormat(f"{st.minutes:.1f} of {budget:g} min")
-            if st.minutes >= budget and not run.stopping:
-                self.stage_label.setText("Time is up: checking and saving the model…")
-            elif not run.stopping:
-                self.stage_label.setText(_STAGES.get(st.stage, "Training"))
-        if st.img_per_s:
-            self.speed_label.setText(f"{st.img_per_s:.1f} images/s · step {st.step}")
-        bits = []
-        if st.val_psnr is not None:
-            gray = f" (gray photo: {st.gray_psnr:.2f} dB)" if st.gray_psnr is not None else ""
-            bits.append(f"PSNR {st.val_psnr:.2f} dB{gray}")
-        if st.val_colourfulness is not None:
-            bits.append(f"colourfulness {st.val_colourfulness:.2f}× the real photos")
-        if bits:
-            when = f" at {st.val_minutes:.1f} min" if st.val_minutes is not None else ""
-            self.val_label.setText(f"Check on the validation photos{when}: " + " · ".join(bits))
-
     def _on_finished(self, outcome: TrainOutcome) -> None:
         self.outcome = outcome
-        self.bar.setRange(0, 1000)
         if outcome.ok:
-            self.bar.setValue(1000)
-            self.stage_label.setText("Done." if not outcome.stopped else "Stopped.")
             self.taken.add(outcome.name)
             self.modelTrained.emit(outcome.name)
-        else:
-            self.stage_label.setText("Stopped." if outcome.stopped else "Failed.")
-        self._show_result(outcome.message, error=not outcome.ok and not outcome.stopped)
-        self.error_box.setPlainText(outcome.details)
-        # The box is for a traceback's context; a one-line reason is already in the message.
-        self.error_box.setVisible(bool(outcome.details.strip()) and outcome.details.strip() not in outcome.message)
-        if self.run is not None and self.run.status.step == 0 and self.grid.image is None:
-            # Nothing was trained, so nothing to show there.
-            for w in (self.bar, self.speed_label, self.val_label, self.grid_caption, self.grid):
-                w.hide()
-            self._fit_height()
+        if not self.progress_box.finish(outcome):
+            self._fit_height()  # nothing was trained, so no grid to make room for
         self._set_running(False)
-        self.start_button.setText("Train another")
+        self.start_button.setText(self.tr("Train &another"))
         self.runFinished.emit(outcome)
         if self._close_parent_when_done and self.parentWidget() is not None:
             QTimer.singleShot(0, self.parentWidget().close)
         elif not self.isVisible():
             self.show()  # trained in the background: this is where the user learns it is done
 
-    def _show_result(self, text: str, error: bool = False) -> None:
-        self.result_label.setText(text)
-        self.result_label.setStyleSheet("color: #b3261e;" if error else "")
-        self.result_label.setVisible(bool(text))
-        if text:
-            self.progress_box.show()
-
     def _use_model(self) -> None:
         if self.outcome is not None and self.outcome.ok:
             self.useModel.emit(self.outcome.name)
             self.hide()
 
+    # -- the run's checkpoints -------------------------------------------------------------------------------
+    def ask_delete_checkpoints(self, size: int) -> bool:
+        """Whether to delete the finished run's checkpoints. A method so tests can answer it."""
+        box = QMessageBox(QMessageBox.Icon.Question, self.tr("Delete the checkpoints?"),
+                          self.tr("Delete this run's checkpoints ({size})?").format(size=megabytes(size)),
+                          QMessageBox.StandardButton.NoButton, self)
+        box.setInformativeText(self.tr("The model stays in your model list. Without them this run cannot be "
+                                       "continued with restorer train --resume."))
+        delete = box.addButton(self.tr("&Delete"), QMessageBox.ButtonRole.DestructiveRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.exec()
+        return box.clickedButton() is delete
+
+    def delete_checkpoints(self) -> Worker | None:
+        """The "Delete this run's checkpoints" button: asks, then deletes them on a worker."""
+        if self.run is None or self.is_running():
+            return None
+        run_dir = self.run.request.run_dir
+        size = checkpoint_bytes(run_dir)
+        if not size or not self.ask_delete_checkpoints(size):
+            return None
+        self.clean_button.setEnabled(False)
+        w = Worker(delete_checkpoints, run_dir, name="delete checkpoints")
+        w.returned.connect(self.progress_box.cleaned)
+        w.returned.connect(self.checkpointsDeleted.emit)
+        watch(w, inline=lambda message: self.progress_box.show_result(
+            self.tr("The checkpoints were not deleted: {reason}").format(reason=message), error=True))
+        w.start(pool("io"))
+        return w
+
     # -- closing ---------------------------------------------------------------------------------------------
     def ask_while_running(self, quitting: bool) -> str:
         """"stop", "background" (close the dialog only) or "cancel". A method so tests can answer it."""
-        box = QMessageBox(QMessageBox.Icon.Question, "Training is running", "The model is still training.",
-                          QMessageBox.StandardButton.NoButton, self if self.isVisible() else self.parentWidget())
+        box = QMessageBox(QMessageBox.Icon.Question, self.tr("Training is running"),
+                          self.tr("The model is still training."), QMessageBox.StandardButton.NoButton,
+                          self if self.isVisible() else self.parentWidget())
         if quitting:
-            box.setInformativeText("Stop it and quit? The model trained so far is saved first (a few seconds).")
-            stop = box.addButton("Stop training and quit", QMessageBox.ButtonRole.AcceptRole)
+            box.setInformativeText(self.tr("Stop it and quit? The model trained so far is saved first (a few "
+                                           "seconds)."))
+            stop = box.addButton(self.tr("Stop training and quit"), QMessageBox.ButtonRole.AcceptRole)
             background = None
         else:
-            box.setInformativeText("It can go on in the background while you work; the model joins the list "
-                                   "when it is done. Or stop now and keep the model trained so far.")
-            background = box.addButton("Keep training", QMessageBox.ButtonRole.AcceptRole)
-            stop = box.addButton("Stop and save", QMessageBox.ButtonRole.DestructiveRole)
+            box.setInformativeText(self.tr("It can go on in the background while you work; the model joins the "
+                                           "list when it is done. Or stop now and keep the model trained so far."))
+            background = box.addButton(self.tr("Keep training"), QMessageBox.ButtonRole.AcceptRole)
+            stop = box.addButton(self.tr("Stop and save"), QMessageBox.ButtonRole.DestructiveRole)
         box.addButton(QMessageBox.StandardButton.Cancel)
         box.exec()
         clicked = box.clickedButton()
@@ -564,16 +482,17 @@ class TrainDialog(QDialog):
 
 
 def show_for_window(win: Any) -> TrainDialog:
-    """The window's one fine-tuning dialog (made on first use; it keeps its run while hidden), shown."""
+    """The window's one fine-tuning dialog (made on first use; it keeps its run while hidden), shown. Its
+    models to start from follow the window's list (a model trained or imported meanwhile is offered)."""
     dlg = getattr(win, "train_dialog", None)
     if dlg is None:
         dlg = win.train_dialog = TrainDialog(win.cards, win)
         dlg.modelTrained.connect(lambda _name: win.refresh_models())
         dlg.useModel.connect(lambda name: win.refresh_models(select=name))
+        win.modelsReady.connect(lambda: dlg.set_models(win.cards))
     elif not dlg.is_running():
         dlg.set_models(win.cards)
     dlg.show()
     dlg.raise_()
     dlg.activateWindow()
     return dlg
-

@@ -6,7 +6,8 @@ out-of-memory there must not take the open photos with it, and the GUI thread on
 (the one torch-free definition both sides import):
 
 * ``log.csv`` rows (read incrementally, by column name) give the progress, the validations and the gray
-  baseline;
+  baseline; ``phase.json`` says what the trainer is busy with in between (building the model, reading the
+  photos, the first step, a validation, the export);
 * the newest validation grid (gray | model | original) is decoded on a worker;
 * creating the stop file asks the trainer to finish its step, save a checkpoint and export what it has; a
   trainer that has not ended :data:`STOP_GRACE_MS` later is killed.
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import re
 import sys
+import time
 from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -104,6 +106,10 @@ class TrainRequest:
 class TrainStatus:
     minutes: float = 0.0  # training time so far (validation and start-up not counted, as in the budget)
     step: int = 0
+    train_step: int = -1  # the newest training row's step (-1: none yet)
+    val_step: int = -1
+    row_time: float | None = None  # time.monotonic() when the newest training row was read
+    phase: tuple[str, int] | None = None  # protocol.read_phase: the latest phase the trainer began
     stage: str = ""  # "rec" | "adv"
     img_per_s: float | None = None
     val_minutes: float | None = None
@@ -122,12 +128,28 @@ class TrainStatus:
         if stage == protocol.STAGE_BASELINE:
             self.gray_psnr = num(row.get("val_psnr"))
         elif stage == protocol.STAGE_VAL:
+            self.val_step = max(self.val_step, self.step)
             self.val_minutes = minutes
             self.val_psnr = num(row.get("val_psnr"))
             self.val_colourfulness = num(row.get("val_colourfulness_ratio"))
         elif stage:
             self.stage = stage
             self.img_per_s = num(row.get("img_per_s")) or self.img_per_s
+            self.train_step = max(self.train_step, int(step or 0))
+            self.row_time = time.monotonic()
+
+    def busy_with(self) -> str:
+        """The phase the trainer is in (``training.protocol.PHASES``), or "" while it trains."""
+        if self.phase is None or protocol.phase_over(*self.phase, self.train_step, self.val_step):
+            return ""
+        return self.phase[0]
+
+    def minutes_now(self, budget: float) -> float:
+        """Training minutes now: a row comes every 20 steps (a minute on a busy CPU), and in between the clock
+        runs on, except in a validation or the export, which the budget does not count."""
+        if self.row_time is None or self.busy_with():
+            return self.minutes
+        return min(budget, self.minutes + (time.monotonic() - self.row_time) / 60)
 
 
 def load_grid(ctl: JobControl, path: Path) -> QImage:
@@ -153,6 +175,36 @@ def load_grid(ctl: JobControl, path: Path) -> QImage:
     return out
 
 
+
+
+def checkpoint_files(run_dir: Path) -> list[Path]:
+    """The run's checkpoints (``training.protocol.CHECKPOINTS``) that exist, links to elsewhere left out."""
+    return [f for f in (Path(run_dir) / name for name in protocol.CHECKPOINTS) if f.is_file() and not f.is_symlink()]
+
+
+def checkpoint_bytes(run_dir: Path) -> int:
+    return sum(f.stat().st_size for f in checkpoint_files(run_dir))
+
+
+def delete_checkpoints(ctl: JobControl | None, run_dir: Path) -> int:
+    """Delete a run's checkpoints once its model is exported; the bytes freed. Only the checkpoint files of a
+    folder inside :func:`runs_dir` are touched (no link is followed out of it); its log and grids stay."""
+    root = runs_dir().resolve()
+    folder = Path(run_dir)
+    if folder.is_symlink() or folder.resolve().parent != root:
+        raise OSError(f"{folder} is not a training run in {root}; nothing was deleted")
+    freed = 0
+    for f in checkpoint_files(folder):
+        if ctl is not None:
+            ctl.check()
+        size = f.stat().st_size
+        f.unlink()
+        freed += size
+    return freed
+
+
+def megabytes(n: int) -> str:
+    return f"{n / 1e6:.0f} MB" if n >= 1e6 else f"{n / 1e3:.0f} kB"
 
 
 @dataclass
@@ -219,7 +271,7 @@ class TrainRun(QObject):
             self.stop_path.unlink(missing_ok=True)
         except OSError as e:
             self._finish(TrainOutcome(False, self.request.name, None, False,
-                                      f"Cannot create the training folder: {e}"))
+                                      self.tr("Cannot create the training folder: {reason}").format(reason=e)))
             return
         program, args = trainer_command(self.request.cli_args())
         self.proc.start(program, args)
@@ -248,10 +300,15 @@ class TrainRun(QObject):
 
     # -- reading ---------------------------------------------------------------------------------------------
     def poll(self) -> None:
+        # The phase before the rows: a phase is over once rows past it are read, never the other way round.
+        phase = protocol.read_phase(self.request.run_dir)
+        changed = phase is not None and phase != self.status.phase
+        if changed:
+            self.status.phase = phase
         rows = self._log.read()
         for row in rows:
             self.status.update(row)
-        if rows:
+        if rows or changed:
             self.statusChanged.emit(self.status)
         self._poll_grid()
 
@@ -290,7 +347,7 @@ class TrainRun(QObject):
         if error == QProcess.ProcessError.FailedToStart:
             program, _ = trainer_command([])
             self._finish(TrainOutcome(False, self.request.name, None, self.stopping,
-                                      "The trainer could not be started.",
+                                      self.tr("The trainer could not be started."),
                                       f"{program}: {self.proc.errorString()}"))
 
     def _on_finished(self, code: int, status: QProcess.ExitStatus) -> None:
@@ -303,20 +360,31 @@ class TrainRun(QObject):
         card = req.out_dir / f"{req.name}.json"
         normal = status == QProcess.ExitStatus.NormalExit and code == 0
         if normal and card.is_file() and card.with_suffix(".safetensors").is_file():
-            how = "Stopped early; the model trained so far" if self.stopping else "Training finished; the model"
-            out = TrainOutcome(True, req.name, card, self.stopping,
-                               f"{how} “{req.name}” is saved and in the model list.")
+            text = (self.tr("Stopped early; the model trained so far “{name}” is saved and in the model list.")
+                    if self.stopping else self.tr("Training finished; the model “{name}” is saved and in the model "
+                                                  "list."))
+            out = TrainOutcome(True, req.name, card, self.stopping, text.format(name=req.name))
         elif self.killed:
-            out = TrainOutcome(False, req.name, None, True,
-                               f"The trainer did not stop within {STOP_GRACE_MS // 1000} s and was ended; no model "
-                               f"was saved. Its last checkpoint is kept in {req.run_dir}.")
+            out = TrainOutcome(False, req.name, None, True, self.tr(
+                "The trainer did not stop within {seconds} s and was ended; no model was saved.").format(
+                seconds=STOP_GRACE_MS // 1000) + self._kept_note())
         elif normal and self.stopping:
-            out = TrainOutcome(False, req.name, None, True, "Stopped before training began; no model was saved.")
+            out = TrainOutcome(False, req.name, None, True,
+                               self.tr("Stopped before training began; no model was saved."))
         else:
             details = "\n".join(list(self.stderr_lines)[-ERROR_LINES:] or list(self.stdout_lines)[-ERROR_LINES:])
-            why = _headline(self.stderr_lines) or f"the trainer exited with code {code}"
-            out = TrainOutcome(False, req.name, None, self.stopping, f"Training failed: {why}", details)
+            why = _headline(self.stderr_lines) or self.tr("the trainer exited with code {code}").format(code=code)
+            out = TrainOutcome(False, req.name, None, self.stopping,
+                               self.tr("Training failed: {reason}").format(reason=why) + self._kept_note(), details)
         self._finish(out)
+
+    def _kept_note(self) -> str:
+        """A run that ended without a model keeps its checkpoint, so ``restorer train --resume`` can go on."""
+        size = checkpoint_bytes(self.request.run_dir)
+        if not size or self.status.train_step < 0:
+            return ""
+        return " " + self.tr("Its last checkpoint ({size}) is kept in {folder}, so the run can be continued with "
+                             "restorer train --resume.").format(size=megabytes(size), folder=self.request.run_dir)
 
     def _finish(self, outcome: TrainOutcome) -> None:
         if self.outcome is not None:

@@ -144,8 +144,10 @@ def test_model_name_is_validated(qtbot, dialogs, only_tiny_models, colour_folder
     qtbot.waitUntil(lambda: "12 photos found" in dlg.data_info.text(), timeout=5000)
 
 
-def test_short_run_through_qprocess_adds_the_model_to_the_window(window, qtbot, dialogs, colour_folder):
+def test_short_run_through_qprocess_adds_the_model_to_the_window(window, qtbot, dialogs, colour_folder,
+                                                                 monkeypatch):
     from restorer.core.models import list_models
+    from training.protocol import PHASE_EXPORT, read_phase
 
     window.show_train_dialog()
     dlg = window.train_dialog
@@ -170,6 +172,13 @@ def test_short_run_through_qprocess_adds_the_model_to_the_window(window, qtbot, 
     assert "PSNR" in dlg.val_label.text() and "colourfulness" in dlg.val_label.text()
     qtbot.waitUntil(lambda: dlg.grid.image is not None, timeout=5000)  # the final validation grid
     assert not (req.run_dir / "STOP").exists() and (req.run_dir / "last.pt").exists()
+    assert read_phase(req.run_dir) == (PHASE_EXPORT, st.step)  # the trainer said what it did last
+    # The model is exported: the run's checkpoints are offered for deletion (here: answered yes).
+    assert dlg.clean_button.isVisible() and "Delete this run's checkpoints" in dlg.clean_button.text()
+    monkeypatch.setattr(type(dlg), "ask_delete_checkpoints", lambda self, size: True)
+    with qtbot.waitSignal(dlg.checkpointsDeleted, timeout=10_000):
+        dlg.clean_button.click()
+    assert not (req.run_dir / "last.pt").exists() and (req.run_dir / "log.csv").exists()
     # The window's picker has it without a restart; "Use this model" switches to it.
     qtbot.waitUntil(lambda: window.model_combo.findData("trained-here") >= 0, timeout=10_000)
     assert window.current_model() == before  # a finished run does not switch models by itself
@@ -179,7 +188,7 @@ def test_short_run_through_qprocess_adds_the_model_to_the_window(window, qtbot, 
     assert window.current_model() == "trained-here" and not dlg.isVisible()
     # The name is now taken for the next run.
     window.show_train_dialog()
-    assert dlg.start_button.text() == "Train another" and dlg.start_button.isEnabled()
+    assert dlg.start_button.text().replace("&", "") == "Train another" and dlg.start_button.isEnabled()
     dlg.start_button.click()
     assert dlg.form_box.isVisible() and "already exists" in dlg.name_note.text()
     assert not dlg.start_button.isEnabled()
@@ -232,7 +241,7 @@ def test_bad_folder_shows_the_trainers_error(qtbot, dialogs, only_tiny_models, t
     assert dlg.result_label.isVisible() and "no usable colour photos" in dlg.result_label.text()
     assert "no usable colour photos" in dlg.error_box.toPlainText()  # (shown when there is more than that line)
     assert not (only_tiny_models / "never-made.json").exists()
-    assert dlg.form_box.isHidden() and dlg.start_button.text() == "Train another"
+    assert dlg.form_box.isHidden() and dlg.start_button.text().replace("&", "") == "Train another"
     dlg.start_button.click()  # back to the form to fix the folder
     assert dlg.form_box.isVisible() and dlg.progress_box.isHidden() and dlg.start_button.isEnabled()
 
@@ -273,4 +282,4 @@ def test_a_trainer_that_cannot_start_says_so(qtbot, dialogs, only_tiny_models, c
         dlg.start()
     outcome = done.args[0]
     assert not outcome.ok and "could not be started" in outcome.message and "no-such-program" in outcome.details
-    assert not dlg.is_running() and dlg.start_button.text() == "Train another"
+    assert not dlg.is_running() and dlg.start_button.text().replace("&", "") == "Train another"
