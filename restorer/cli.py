@@ -75,6 +75,7 @@ def _add_train(sub) -> None:
     p.add_argument("--workers", type=int, default=None, help="data-loader processes (default 0: in-process is faster)")
     p.add_argument("--bf16", action="store_true", help="bf16 autocast (faster on CPUs with bf16 support)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--max-steps", type=int, default=None, help="also stop after this many steps (speed tests)")
     p.add_argument("--out-dir", default=None, help="export folder (default: the user's model folder)")
     p.add_argument("--no-export", action="store_true")
 

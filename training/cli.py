@@ -1,8 +1,13 @@
-"""`restorer train`: train or fine-tune a model on a folder of colour photos, then register it."""
+"""`restorer train`: train or fine-tune a model on a folder of colour photos, then register it.
+
+Also runs as K processes under ``torchrun --nproc-per-node K -m restorer train ...`` (training.distributed):
+rank 0 alone writes and prints.
+"""
 from __future__ import annotations
 
 import sys
 
+from training import distributed
 from training.loop import TrainConfig, Trainer
 
 
@@ -15,7 +20,7 @@ def config_from_args(args) -> TrainConfig:
     for opt, attr in (("size", "size"), ("batch", "batch"), ("lr", "lr"), ("adv_weight", "adv_weight"),
                       ("perc_weight", "perc_weight"), ("gan_fraction", "gan_fraction"), ("workers", "workers"),
                       ("rebalance", "rebalance"), ("val_every", "val_every_min"),
-                      ("min_colourfulness", "min_colourfulness")):
+                      ("min_colourfulness", "min_colourfulness"), ("max_steps", "max_steps")):
         v = getattr(args, opt, None)
         if v is not None:
             setattr(cfg, attr, v)
@@ -35,10 +40,15 @@ def run_cli(args) -> int:
                 print(f"error: unknown architecture {cfg.arch!r}; known: {', '.join(list_archs())}",
                       file=sys.stderr)
                 return 2
-        result = Trainer(cfg).run()
+        trainer = Trainer(cfg)
+        result = trainer.run()
     except (ModelError, FileNotFoundError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    finally:
+        distributed.shutdown()
+    if not trainer.is_main:
+        return 0
     if result.get("stopped") and "card" not in result and cfg.export:
         print("stopped before training began: no model exported")
         return 0

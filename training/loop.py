@@ -11,6 +11,7 @@ import copy
 import csv
 import dataclasses
 import json
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +24,7 @@ from torch.utils.data import DataLoader
 from restorer import __version__
 from restorer.core.atomic import atomic_path, write_text
 from restorer.lab import AB_NORM, L_CENT, L_NORM, lab_to_rgb_t
-from training import protocol
+from training import distributed, protocol
 from training.data import (
     SELECTION_MODULUS,
     CropDataset,
@@ -107,6 +108,8 @@ class TrainConfig:
     # photos by a hash of the file name, never trained on) instead of ``val``, so the val folders stay for
     # reporting only. ``val_count`` then caps the split's crops.
     selection_split: bool = False
+    # Stop after this many steps even if time is left (tests and speed measurements; None = the budget only).
+    max_steps: int | None = None
 
 
 def _atomic_torch_save(obj: Any, path: Path) -> None:
@@ -120,6 +123,12 @@ class Trainer:
 
         self.cfg, self.log = cfg, log
         self.device = pick_device("auto")
+        # Under torchrun, this process's rank and device (training.distributed); None when run alone.
+        self.dist, self.device = distributed.setup(self.device)
+        if self.dist is not None:
+            self.dist.per_rank_batch(cfg.batch)  # an uneven split is refused before anything is loaded
+            if not self.dist.main:
+                self.log = lambda *args, **kwargs: None  # rank 0 alone speaks and writes
         if cfg.threads:
             torch.set_num_threads(cfg.threads)
         torch.manual_seed(cfg.seed)
@@ -135,6 +144,8 @@ class Trainer:
         self.ema = copy.deepcopy(self.net).eval() if cfg.ema_decay > 0 else None
         if self.ema is not None:
             self.ema.requires_grad_(False)
+        # What the steps call: the network itself, or its DistributedDataParallel wrapper (same parameters).
+        self.train_net = self.net if self.dist is None else self.dist.wrap(self.net)
         self.opt_g = torch.optim.Adam(self.trainable, lr=cfg.lr, betas=(0.5, 0.999))
         self.disc = PatchDiscriminator().to(self.device)
         self.opt_d = torch.optim.Adam(self.disc.parameters(), lr=cfg.lr_d, betas=(0.5, 0.999))
@@ -221,8 +232,21 @@ class Trainer:
         self.source_shares = {k: round(v, 4) for k, v in shares.items()}
         self.log("crops per source: " + ", ".join(f"{k} {v:.0%}" for k, v in shares.items()))
         ds = CropDataset(images, cfg.size, balance_weights(paths, shares), seed=cfg.seed + 7919 * (self.step + 1))
-        self.loader = DataLoader(ds, batch_size=cfg.batch, num_workers=cfg.workers, shuffle=False,
-                                 drop_last=True, persistent_workers=cfg.workers > 0)
+        if self.dist is None:
+            self.loader = DataLoader(ds, batch_size=cfg.batch, num_workers=cfg.workers, shuffle=False,
+                                     drop_last=True, persistent_workers=cfg.workers > 0)
+        else:  # this rank's slice of each global batch the line above would give
+            self.loader = DataLoader(ds, batch_sampler=distributed.RankBatches(cfg.batch, self.dist.rank,
+                                                                              self.dist.world),
+                                     num_workers=cfg.workers, persistent_workers=cfg.workers > 0)
+
+    @property
+    def is_main(self) -> bool:
+        """The process that logs, validates and writes: the only one, or rank 0 of a torchrun launch."""
+        return self.dist is None or self.dist.main
+
+    def _stop_now(self) -> bool:
+        return self.stop_requested() if self.dist is None else self.dist.stop_agreed
 
     # -------------------------------------------------------------------------------- checkpoints
     @property
@@ -235,6 +259,8 @@ class Trainer:
 
     def phase(self, phase: str) -> None:
         """Tell the app (protocol.PHASE_JSON) what the run is busy with when log.csv says nothing."""
+        if not self.is_main:
+            return
         write_text(self.run_dir / protocol.PHASE_JSON, protocol.phase_record(phase, getattr(self, "step", 0)))
 
     def stop_requested(self) -> bool:
@@ -245,6 +271,8 @@ class Trainer:
         return True
 
     def save_checkpoint(self) -> None:
+        if not self.is_main:
+            return
         state = {
             "net": self.net.state_dict(), "disc": self.disc.state_dict(),
             "ema": (self.ema or self.net).state_dict(),
@@ -340,7 +368,7 @@ class Trainer:
         if cfg.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=cfg.bf16):
-            pred = self.net(x).float() * AB_NORM
+            pred = self.train_net(x).float() * AB_NORM
         out: dict[str, float] = {}
         if adversarial:
             # Discriminator first, on a detached prediction.
@@ -351,6 +379,8 @@ class Trainer:
                 ld = ld + 10.0 * gradient_penalty(self.disc, L, ab, pred.detach())
             self.opt_d.zero_grad(set_to_none=True)
             ld.backward()
+            if self.dist is not None:
+                self.dist.average_grads(self.disc.parameters())
             self.opt_d.step()
             out["d"] = ld.item()
         pixel_w = self.rebalance(ab) if self.rebalance is not None else None
@@ -399,13 +429,15 @@ class Trainer:
         cfg = self.cfg
         if cfg.resume:
             self.load_checkpoint()
-        else:  # a selection left by an earlier run in this folder must not be exported as this run's
+        elif self.is_main:  # a selection left by an earlier run in this folder must not be exported as this run's
             self.best_path.unlink(missing_ok=True)
+        if self.dist is not None:  # each rank its own simulated hints for its slice of the batch
+            torch.manual_seed(cfg.seed + 7919 * self.step + 1_000_003 * self.dist.rank)
         self.phase(protocol.PHASE_READ)
         self.load_data()
         budget = cfg.minutes * 60.0
         gan_start = self._gan_start_s
-        log_path = self.run_dir / protocol.LOG_CSV
+        log_path = self.run_dir / protocol.LOG_CSV if self.is_main else Path(os.devnull)
         new_log = not log_path.exists() or not cfg.resume
         logf = open(log_path, "w" if new_log else "a", newline="")
         writer = csv.DictWriter(logf, fieldnames=protocol.LOG_FIELDS)
@@ -422,13 +454,13 @@ class Trainer:
 
         # In a log file (nohup) a bar redrawn every step would bury the validation lines.
         bar = tqdm(total=int(budget), initial=int(min(self.elapsed, budget)), unit="s", desc=cfg.name,
-                   mininterval=1 if sys.stderr.isatty() else 60)
+                   mininterval=1 if sys.stderr.isatty() else 60, disable=not self.is_main)
         metrics: dict[str, float] = {}
         stopped = False
         it = iter(self.loader)
         try:
-            while self.elapsed < budget:
-                if self.stop_requested():
+            while self.elapsed < budget and (cfg.max_steps is None or self.step < cfg.max_steps):
+                if self._stop_now():
                     stopped = True
                     self.log(f"stop requested at step {self.step}: saving the model trained so far")
                     break
@@ -437,9 +469,12 @@ class Trainer:
                 adversarial = self.elapsed >= gan_start and cfg.adv_weight > 0
                 out = self.train_step(rgb, adversarial)
                 self.step += 1
-                self.images_seen += rgb.shape[0]
-                window_n += rgb.shape[0]
+                n = rgb.shape[0] * (1 if self.dist is None else self.dist.world)
+                self.images_seen += n
+                window_n += n
                 dt = time.time() - t0
+                if self.dist is not None:  # all ranks: the global batch's losses, one elapsed time, one stop
+                    out, dt = self.dist.agree(out, dt, self.dist.main and self.stop_requested())
                 self.elapsed += dt
                 bar.update(int(self.elapsed) - bar.n if self.elapsed < budget else bar.total - bar.n)
                 for k, v in out.items():
@@ -454,7 +489,7 @@ class Trainer:
                         **{k: f"{avg.get(k, float('nan')):.5f}" for k in protocol.LOSS_FIELDS}, img_per_s=f"{ips:.2f}"))
                     logf.flush()
                 now = time.time()
-                if now - last_val > cfg.val_every_min * 60 or self.elapsed >= budget:
+                if self.is_main and (now - last_val > cfg.val_every_min * 60 or self.elapsed >= budget):
                     metrics = self.validate_and_log(writer, logf)
                     last_val = time.time()
                 if now - last_ckpt > cfg.ckpt_every_min * 60:
@@ -471,6 +506,8 @@ class Trainer:
         cfg = self.cfg
         result: dict[str, Any] = {"metrics": metrics, "steps": self.step, "minutes": self.elapsed / 60,
                                   "stopped": stopped}
+        if not self.is_main:
+            return result
         if stopped and self.step == 0:
             # Stopped while the photos were loading: there is nothing trained worth a model in the list.
             return result
