@@ -3,7 +3,8 @@ tools and docs expect it, and wheels and sdists carry it inside the package as `
 ``restorer.paths`` finds it through importlib.resources wherever the package is installed."""
 from setuptools import find_packages, setup
 
-RESOURCES = ["restorer.resources"] + [f"restorer.resources.{d}" for d in ("backbones", "icons", "models", "sample")]
+RESOURCES = ["restorer.resources"] + [f"restorer.resources.{d}" for d in ("backbones", "icons", "models",
+                                                                     "models.variations", "sample")]
 
 setup(
     packages=find_packages(include=["restorer*", "training*"]) + RESOURCES,

@@ -56,6 +56,31 @@ def _usage_problem(args: Any, out_dir: Path, inputs: list[Path]) -> str | None:
     return None
 
 
+def _variation_problem(args: Any) -> str | None:
+    """Why ``--variation K`` cannot be used (one line), or None."""
+    k = getattr(args, "variation", 0) or 0
+    if k == 0:
+        return None
+    from restorer.core.variations import find_card, unavailable_reason
+
+    card = find_card()
+    if k < 0 or card is None or k > int(card.arch_kwargs.get("k", 4)):
+        return f"--variation {k}: " + (unavailable_reason() or f"choose 0 (the model's own colouring) to "
+                                       f"{card.arch_kwargs.get('k', 4)}")
+    if getattr(args, "engine", "local") != "local":
+        return "--variation works with the local engine only"
+    return None
+
+
+def _with_variation(hints_for: Any, k: int) -> Any:
+    """``hints_for`` plus the chosen variation as the base of every photo (0: unchanged)."""
+    if not k:
+        return hints_for
+    from restorer.core.variations import Variation
+
+    return lambda photo: [*(hints_for(photo) or []), Variation(k)]
+
+
 def _load(args: Any) -> Any:
     """The model, loaded once for the whole batch; a one-line message (str) when it cannot be."""
     from restorer.core.models import ModelError, load_model
@@ -73,7 +98,7 @@ def run_cli(args: Any) -> int:
     """``restorer colorize IN... -o OUT [--shard I/N|auto]``."""
     out_dir = Path(args.out)
     inputs = [Path(p) for p in args.inputs]
-    problem = _usage_problem(args, out_dir, inputs)
+    problem = _usage_problem(args, out_dir, inputs) or _variation_problem(args)
     shard = None
     if problem is None and getattr(args, "shard", None):
         try:
@@ -150,8 +175,9 @@ def _run_with_bar(args: Any, items: list, out_dir: Path, model: Any, shard: tupl
                               suffix=args.suffix, max_pixels=args.max_pixels, progress=progress,
                               on_failure=on_failure, strength=args.strength / 100.0, shard=shard,
                               report_stem=shard_stem(*shard) if shard else "report",
-                              hints_for=hints_source(getattr(args, "hints", None), getattr(args, "no_hints", False),
-                                                     lambda m: tqdm.write(f"warning: {m}", file=sys.stderr)))
+                              hints_for=_with_variation(hints_source(
+                                  getattr(args, "hints", None), getattr(args, "no_hints", False),
+                                  lambda m: tqdm.write(f"warning: {m}", file=sys.stderr)), getattr(args, "variation", 0)))
 
 
 def run_report_cli(args: Any) -> int:

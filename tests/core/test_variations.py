@@ -83,3 +83,21 @@ def test_no_network_installed_says_why(tmp_path, monkeypatch):
     assert "No variations network" in v.unavailable_reason()
     with pytest.raises(ModelError, match="No variations network"):
         v.load_variations()
+
+
+def test_cli_variation_equals_the_engine_and_refuses_a_bad_one(tiny_variations, tiny_model_dir, gray_photo, tmp_path,
+                                                               capsys):
+    from PIL import Image
+
+    from restorer.cli import main
+    from restorer.core.engine import colorize
+    from restorer.core.io import read_image
+
+    Image.fromarray(gray_photo).save(tmp_path / "scan.png")
+    args = ["colorize", str(tmp_path / "scan.png"), "-o", str(tmp_path / "out"), "--model", "tiny-test",
+            "--device", "cpu"]
+    assert main([*args, "--variation", "2"]) == 0
+    expected = colorize(gray_photo, load_model("tiny-test"), [Variation(2)])
+    assert np.array_equal(read_image(tmp_path / "out" / "scan_colour.png").pixels, expected)
+    assert main([*args, "--variation", "9", "--overwrite"]) == 2
+    assert "--variation 9: choose 0 (the model's own colouring) to 4" in capsys.readouterr().err
