@@ -24,7 +24,7 @@ class ErrorBanner(QFrame):
         self.label.setTextFormat(Qt.TextFormat.RichText)
         self.label.setWordWrap(True)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        close = QPushButton("Dismiss")
+        close = QPushButton(self.tr("Dismiss"))
         close.clicked.connect(self.clear)
         lay = QHBoxLayout(self)
         lay.setContentsMargins(8, 4, 8, 4)

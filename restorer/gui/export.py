@@ -14,7 +14,7 @@ import logging
 from pathlib import Path
 from typing import Protocol
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QCoreApplication, QObject, Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from restorer.core.session import PhotoSession
@@ -45,11 +45,14 @@ class ExportHost(Protocol):
 
 def ask_existing(parent: QWidget, count: int, folder: Path) -> str | None:
     """Ask once what to do with ``count`` outputs that already exist: an ON_EXISTS value, or None (cancel)."""
-    box = QMessageBox(QMessageBox.Icon.Question, "Some colour versions already exist",
-                      f"{count} of the colour versions are already in {folder}.", QMessageBox.StandardButton.NoButton,
+    box = QMessageBox(QMessageBox.Icon.Question, QCoreApplication.translate("Export", "Some colour versions already "
+                                                                                      "exist"),
+                      QCoreApplication.translate("Export", "{count} of the colour versions are already in {folder}.").format(
+                          count=count, folder=folder), QMessageBox.StandardButton.NoButton,
                       parent)
-    box.setInformativeText("Skip keeps them and colourises only the others; Replace writes over them; Keep both "
-                           "writes the new ones beside them, numbered (-2).")
+    box.setInformativeText(QCoreApplication.translate("Export", "Skip keeps them and colourises only the others; "
+                                                                "Replace writes over them; Keep both writes the "
+                                                                "new ones beside them, numbered (-2)."))
     buttons = {box.addButton(text, QMessageBox.ButtonRole.AcceptRole): value for value, text in EXISTING_CHOICES}
     box.addButton(QMessageBox.StandardButton.Cancel)
     box.exec()
@@ -75,19 +78,21 @@ class Exporter(QObject):
         host, note = self.host, self.host.notifier
         doc, model = host.session.current, host.current_model()
         if doc is None or doc.image is None:
-            note.error("Nothing to save", "Open a photo first.")
+            note.error(self.tr("Nothing to save"), self.tr("Open a photo first."))
             return None
         if not model:
-            note.error("No model", "No colourisation model is installed.")
+            note.error(self.tr("No model"), self.tr("No colourisation model is installed."))
             return None
         suggested = Path(S.get_dir(S.LAST_SAVE_DIR)) / jobs.suggested_name(doc.path)
-        out, _ = QFileDialog.getSaveFileName(self.parent_widget, "Save colour version", str(suggested), IMAGE_FILTER)
+        out, _ = QFileDialog.getSaveFileName(self.parent_widget, self.tr("Save colour version"), str(suggested),
+                                             IMAGE_FILTER)
         if not out:
             return None
         out_path = Path(out)
         if out_path in host.session:
-            note.error("Will not overwrite an original",
-                       f"{out_path.name} is one of the photos you opened. Choose another name.")
+            note.error(self.tr("Will not overwrite an original"),
+                       self.tr("{name} is one of the photos you opened. Choose another name.").format(
+                           name=out_path.name))
             return None
         S.put(S.LAST_SAVE_DIR, str(out_path.parent))
         strength = host.strength()
@@ -98,14 +103,14 @@ class Exporter(QObject):
                    name="save")
         note.watch(w, f"Could not save {out_path.name}", inline=self.saveFailed.emit)
         w.returned.connect(self._on_saved)
-        w.cancelled.connect(lambda: note.status("Save cancelled.", 4000))
+        w.cancelled.connect(lambda: note.status(self.tr("Save cancelled."), 4000))
         host.track_work(w, "Saving…")
         self.worker = w
         w.start(pool("compute"))
         return w
 
     def _on_saved(self, path: Path) -> None:
-        self.host.notifier.status(f"Saved {path}", 8000)
+        self.host.notifier.status(self.tr("Saved {path}").format(path=path), 8000)
         self.saved.emit(path)
 
     # -- Save all --------------------------------------------------------------------------------------------
@@ -114,9 +119,10 @@ class Exporter(QObject):
         host, note, model = self.host, self.host.notifier, self.host.current_model()
         docs = host.session.readable()
         if not docs or not model:
-            note.error("Nothing to save", "Open some photos first." if model else "No model is installed.")
+            note.error(self.tr("Nothing to save"), self.tr("Open some photos first.") if model
+                       else self.tr("No model is installed."))
             return None
-        folder = QFileDialog.getExistingDirectory(self.parent_widget, "Save colour versions into",
+        folder = QFileDialog.getExistingDirectory(self.parent_widget, self.tr("Save colour versions into"),
                                                   S.get_dir(S.LAST_SAVE_DIR))
         if not folder:
             return None

@@ -5,7 +5,7 @@ Magic wand box switches the Region tool's strokes to edge-bounded selection (res
 """
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtGui import QColor, QIcon, QKeySequence, QPainter, QPixmap, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -28,31 +28,36 @@ class HintsDock(QDockWidget):
 
     def __init__(self, regions: RegionController, parent: QWidget | None = None,
                  hints: HintController | None = None) -> None:
-        super().__init__("Hints", parent)
+        super().__init__(QCoreApplication.translate("HintsDock", "Hints"), parent)
         self.setObjectName("regionsDock")  # the name the window's saved layout knows
         self.controller, self.hints = regions, hints
         body = QWidget()
         lay = QVBoxLayout(body)
         lay.setContentsMargins(6, 6, 6, 6)
-        help_ = QLabel("Hint tool (H): click to set a colour. Region tool (R): paint over the photo, then pick its "
-                       "colour; right-drag or Shift+drag erases, Ctrl+drag adds to the selected region.")
+        help_ = QLabel(self.tr("Hint tool (H): click to set a colour. Region tool (R): paint over the photo, then "
+                               "pick its colour; right-drag or Shift+drag erases, Ctrl+drag adds to the selected "
+                               "region."))
         help_.setWordWrap(True)
         lay.addWidget(help_)
         self.list = QListWidget()
+        self.list.setAccessibleName(self.tr("Hints and regions"))
+        self.list.setAccessibleDescription(self.tr("The colour hints and painted regions of this photo, each with "
+                                                   "its colour; Delete removes the selected one, Enter or a "
+                                                   "double-click changes its colour"))
         self.list.currentRowChanged.connect(self._on_row)
         self.list.itemDoubleClicked.connect(lambda item: self._act("recolour"))
         lay.addWidget(self.list, 1)
-        self.wand_box = QCheckBox("Magic wand")
-        self.wand_box.setToolTip("Region tool: a stroke selects the whole area it touches, up to the photo's "
-                                 "edges (drag once over a coat)")
+        self.wand_box = QCheckBox(self.tr("Magic wand"))
+        self.wand_box.setToolTip(self.tr("Region tool: a stroke selects the whole area it touches, up to the "
+                                         "photo's edges (drag once over a coat)"))
         self.wand_box.toggled.connect(lambda on: setattr(regions, "wand", on))
         lay.addWidget(self.wand_box)
         row = QHBoxLayout()
-        self.recolour_button = QPushButton("Colour…")
-        self.recolour_button.setToolTip("Change the selected hint's or region's colour")
+        self.recolour_button = QPushButton(self.tr("Colour…"))
+        self.recolour_button.setToolTip(self.tr("Change the selected hint's or region's colour"))
         self.recolour_button.clicked.connect(lambda: self._act("recolour"))
-        self.remove_button = QPushButton("Remove")
-        self.remove_button.setToolTip("Remove the selected hint or region (Delete)")
+        self.remove_button = QPushButton(self.tr("Remove"))
+        self.remove_button.setToolTip(self.tr("Remove the selected hint or region (Delete)"))
         self.remove_button.clicked.connect(lambda: self._act("remove"))
         row.addWidget(self.recolour_button)
         row.addWidget(self.remove_button)
@@ -94,7 +99,7 @@ class HintsDock(QDockWidget):
                 continue
             item = QListWidgetItem(swatch(spec.qcolor()), text)
             item.setData(Qt.ItemDataRole.UserRole, index)
-            item.setToolTip("Double-click to change the colour")
+            item.setToolTip(self.tr("Double-click to change the colour"))
             self.list.addItem(item)
             if index == selected:
                 current = self.list.count() - 1

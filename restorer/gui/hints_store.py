@@ -141,9 +141,10 @@ class HintsStore(QObject):
             return True
         lines = "\n".join(f"• {p.name}: {why}" for p, why in lost[:8])
         more = f"\n… and {len(lost) - 8} more" if len(lost) > 8 else ""
-        box = QMessageBox(QMessageBox.Icon.Warning, "Hints not saved",
-                          f"The hints of {len(lost)} photo(s) could not be saved beside the photo:\n{lines}{more}\n\n"
-                          "Quit anyway and lose them?",
+        box = QMessageBox(QMessageBox.Icon.Warning, self.tr("Hints not saved"),
+                          self.tr("The hints of {count} photo(s) could not be saved beside the photo:\n"
+                                  "{lines}{more}\n\nQuit anyway and lose them?").format(
+                              count=len(lost), lines=lines, more=more),
                           QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel, parent)
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
         return box.exec() == QMessageBox.StandardButton.Discard

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from PySide6.QtCore import QObject, QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QObject, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QPainter, QPen, QUndoCommand, QUndoStack
 from PySide6.QtWidgets import (
     QColorDialog,
@@ -34,7 +34,10 @@ from restorer.gui.viewer import PhotoView
 DEFAULT_RADIUS = 0.01  # the core's default: 1 % of the short side
 #: (label, radius as a fraction of the short side) offered for new hints. A larger hint pins its colour over a
 #: larger patch and samples the prediction it corrects over that patch (less noise from one odd pixel).
-HINT_SIZES = (("Small", 0.005), ("Medium", DEFAULT_RADIUS), ("Large", 0.02), ("Extra large", 0.04))
+#: (label, radius); the labels are marked for lupdate here and translated where shown.
+HINT_SIZES = ((QT_TRANSLATE_NOOP("HintSizeBox", "Small"), 0.005), (QT_TRANSLATE_NOOP("HintSizeBox", "Medium"),
+                                                                   DEFAULT_RADIUS),
+              (QT_TRANSLATE_NOOP("HintSizeBox", "Large"), 0.02), (QT_TRANSLATE_NOOP("HintSizeBox", "Extra large"), 0.04))
 
 
 @dataclass(frozen=True)
@@ -138,7 +141,8 @@ class HintItem(QGraphicsItem):
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsMovable)
         self.setCursor(Qt.CursorShape.SizeAllCursor)
         self.setAcceptedMouseButtons(Qt.MouseButton.LeftButton | Qt.MouseButton.RightButton)
-        self.setToolTip("Colour hint: drag to move, double-click to change colour, right-click to remove")
+        self.setToolTip(QCoreApplication.translate("HintItem", "Colour hint: drag to move, double-click to change "
+                                                               "colour, right-click to remove"))
         self.setZValue(10)
         self._press_pos: QPointF | None = None
 
@@ -344,9 +348,10 @@ class HintSizeBox(QComboBox):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         for label, radius in HINT_SIZES:
-            self.addItem(label, radius)
+            self.addItem(self.tr(label), radius)
+        self.setAccessibleName(self.tr("Hint size"))
         self.setCurrentIndex(self._closest(DEFAULT_RADIUS))
-        self.setToolTip("Size of new colour hints: a larger hint sets the colour of a larger patch")
+        self.setToolTip(self.tr("Size of new colour hints: a larger hint sets the colour of a larger patch"))
         self.currentIndexChanged.connect(lambda _i: self.radiusChanged.emit(self.radius()))
 
     def radius(self) -> float:

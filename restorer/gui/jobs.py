@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from PySide6.QtCore import QCoreApplication
 
 from restorer.gui.workers import JobControl
 
@@ -230,10 +231,11 @@ def colorize_photo(ctl: JobControl, cache: ModelCache, model_name: str, pixels: 
 
     ctl.check()
     if not cache.has(model_name):
-        ctl.note(f"Loading {model_name}…")
+        ctl.note(QCoreApplication.translate("Jobs", "Loading {model_name}…").format(model_name=model_name))
     model, load_s = cache.get(model_name)
     ctl.check()
-    ctl.note(f"{'Preview' if preview else 'Full resolution'} with {model_name}…")
+    ctl.note((QCoreApplication.translate("Jobs", "Preview with {model_name}…") if preview else
+              QCoreApplication.translate("Jobs", "Full resolution with {model_name}…")).format(model_name=model_name))
     hints = to_core_hints(hint_specs) or None
     t0 = time.perf_counter()
     out = colorize(pixels, model, hints, progress=ctl.progress, cancel=ctl.is_cancelled, preview=preview,
@@ -483,7 +485,7 @@ def run_queue(ctl: JobControl, items: Sequence[tuple[Path, Path]], model_name: s
     from restorer.core.batch import SKIP, colorize_files
     from restorer.core.models import load_model
 
-    ctl.note(f"Loading {model_name}…")
+    ctl.note(QCoreApplication.translate("Jobs", "Loading {model_name}…").format(model_name=model_name))
     model = load_model(model_name)
     ctl.check()
     current: list[Path | None] = [None]

@@ -79,7 +79,7 @@ class MainWindow(QMainWindow):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Restorer")
+        self.setWindowTitle(self.tr("Restorer"))
         self.setAcceptDrops(True)
         self.cache = jobs.ModelCache()
         self.cards: list[Any] = []
@@ -110,8 +110,8 @@ class MainWindow(QMainWindow):
         self.compare.status.connect(lambda m: self.statusBar().showMessage(m, 5000))
         self.compare.resultsChanged.connect(lambda: self.hist_dock.schedule())
         self.tabs = QTabWidget()
-        self.tabs.addTab(self.viewer, "Photo")
-        self.tabs.addTab(self.compare, "Compare models")
+        self.tabs.addTab(self.viewer, self.tr("Photo"))
+        self.tabs.addTab(self.compare, self.tr("Compare models"))
         self.tabs.currentChanged.connect(lambda _i: self.hist_dock.schedule())
         self.banner = ErrorBanner()
         self.notifier = Notifier(self, self.banner)
@@ -130,7 +130,7 @@ class MainWindow(QMainWindow):
         self.strip.photoSelected.connect(self.show_photo)
         self.strip.photosRemoved.connect(self._on_photos_removed)
         self.strip.thumbFailed.connect(self._on_thumb_failed)
-        self.strip_dock = QDockWidget("Photos", self)
+        self.strip_dock = QDockWidget(self.tr("Photos"), self)
         self.strip_dock.setObjectName("photosDock")
         self.strip_dock.setWidget(self.strip)
         self.strip_dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
@@ -168,15 +168,15 @@ class MainWindow(QMainWindow):
         self.model_combo = QComboBox()
         self.model_combo.setMinimumContentsLength(16)
         self.model_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.model_combo.setToolTip("Colourisation model")
+        self.model_combo.setToolTip(self.tr("Colourisation model"))
         self.model_combo.currentIndexChanged.connect(self.on_model_changed)
         self.strength_box = QSpinBox()
         self.strength_box.setRange(0, round(MAX_STRENGTH * 100))
         self.strength_box.setSingleStep(10)
         self.strength_box.setSuffix(" %")
         self.strength_box.setValue(100)
-        self.strength_box.setToolTip("Colour strength: how much of the model's colour to apply (100 % = as "
-                                     "predicted). Your hints and painted regions keep exactly their colour.")
+        self.strength_box.setToolTip(self.tr("Colour strength: how much of the model's colour to apply (100 % = as "
+                                             "predicted). Your hints and painted regions keep exactly their colour."))
         self.strength_box.valueChanged.connect(self._on_strength_changed)
 
         self.work = WorkStatus(self.statusBar())
@@ -227,9 +227,9 @@ class MainWindow(QMainWindow):
         self.compare.set_models(self.cards, S.get_list(S.COMPARE_MODELS) or [self.current_model(), *others[:1]])
         self._update_model_ui()
         if not self.cards:
-            self.notifier.error("No colourisation models installed",
-                                "Restorer found no models in its resources folder or your model folder. "
-                                "Reinstall Restorer, or train one with `restorer train`.")
+            self.notifier.error(self.tr("No colourisation models installed"),
+                                self.tr("Restorer found no models in its resources folder or your model folder. "
+                                        "Reinstall Restorer, or train one with `restorer train`."))
         self.modelsReady.emit()
         if self.doc is not None and self.doc.image is not None:
             self.request_preview(immediate=True)
@@ -263,13 +263,13 @@ class MainWindow(QMainWindow):
 
     # ================================================================================================ opening
     def open_dialog(self) -> None:
-        files, _ = QFileDialog.getOpenFileNames(self, "Open photos", S.get_dir(S.LAST_OPEN_DIR), IMAGE_FILTER)
+        files, _ = QFileDialog.getOpenFileNames(self, self.tr("Open photos"), S.get_dir(S.LAST_OPEN_DIR), IMAGE_FILTER)
         if files:
             S.put(S.LAST_OPEN_DIR, str(Path(files[0]).parent))
             self.open_paths(files)
 
     def open_folder_dialog(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Open a folder of photos", S.get_dir(S.LAST_OPEN_DIR))
+        folder = QFileDialog.getExistingDirectory(self, self.tr("Open a folder of photos"), S.get_dir(S.LAST_OPEN_DIR))
         if folder:
             S.put(S.LAST_OPEN_DIR, folder)
             self.open_paths([folder])
@@ -291,7 +291,8 @@ class MainWindow(QMainWindow):
     def _on_found(self, given: list[Path], found: list[Path]) -> None:
         if not found:
             where = ", ".join(p.name for p in given)
-            self.notifier.error("No photos found", f"No supported images (JPEG, PNG, TIFF, BMP, WebP) in {where}.")
+            self.notifier.error(self.tr("No photos found"),
+                                self.tr("No supported images (JPEG, PNG, TIFF, BMP, WebP) in {where}.").format(where=where))
             return
         new = self.strip.add_paths(found)
         for p in new:
@@ -303,7 +304,7 @@ class MainWindow(QMainWindow):
             self.strip.select_path(new[0])  # the file the user named: open it (or say why not)
         elif self.strip.currentItem() is None and self.strip.count():
             self.strip.select_first_readable()  # an unreadable first file is reported in the banner only
-        self.notifier.status(f"{len(new)} photo(s) added, {self.strip.count()} in total.")
+        self.notifier.status(self.tr("{n} photo(s) added, {total} in total.").format(n=len(new), total=self.strip.count()))
         self.photosAdded.emit(new)
 
     def _on_photos_removed(self, paths: list[Path]) -> None:
@@ -319,7 +320,7 @@ class MainWindow(QMainWindow):
             self.viewer.clear()
             self.compare.set_photo(None)
             self.hist_dock.schedule()
-            self.setWindowTitle("Restorer")
+            self.setWindowTitle(self.tr("Restorer"))
 
     def _on_thumb_failed(self, path: Path, reason: str) -> None:
         doc = self.session.get(path)
@@ -381,7 +382,7 @@ class MainWindow(QMainWindow):
         self.hint_controller.set_document(doc.hints, doc.undo)
         self.region_controller.set_document(doc.hints, doc.undo)
         self.compare.set_photo(doc.image, self.viewer.primary.item.before_pixmap())
-        self.setWindowTitle(f"{doc.path.name} — Restorer")
+        self.setWindowTitle(self.tr("{name} — Restorer").format(name=doc.path.name))
         self.photoShown.emit(doc.path)
         if not self._show_cached():
             self.request_preview(immediate=True)
@@ -395,7 +396,8 @@ class MainWindow(QMainWindow):
         """Ctrl+R: run the model again, full resolution included (a kept result made it finish unseen)."""
         if self.doc is not None and self.doc.image is not None:
             self.doc.full = None
-            self.notifier.status(f"Colourising {self.doc.path.name} again with {self.current_model()}…")
+            self.notifier.status(self.tr("Colourising {name} again with {model}…").format(
+                name=self.doc.path.name, model=self.current_model()))
         return self.colourise_now()
 
     def colourise_now(self) -> Worker | None:
@@ -433,7 +435,7 @@ class MainWindow(QMainWindow):
     def _on_colourise_cancelled(self) -> None:
         if self._closing:
             return
-        self.notifier.status("Colourisation cancelled.", 4000)
+        self.notifier.status(self.tr("Colourisation cancelled."), 4000)
         self.colorizeCancelled.emit()
 
     def cancel_colourise(self) -> None:
@@ -463,8 +465,8 @@ class MainWindow(QMainWindow):
         self.hint_controller.set_active(on)
         if on:
             self.tabs.setCurrentWidget(self.viewer)
-            self.notifier.status("Hint tool: click the photo to set a colour; drag to move, right-click "
-                                         "to remove, Ctrl+Z to undo.", 6000)
+            self.notifier.status(self.tr("Hint tool: click the photo to set a colour; drag to move, right-click to "
+                                         "remove, Ctrl+Z to undo."), 6000)
 
     def set_region_tool(self, on: bool) -> None:
         if on and self.act_hints.isChecked():
@@ -474,8 +476,8 @@ class MainWindow(QMainWindow):
             self.tabs.setCurrentWidget(self.viewer)
             self.region_dock.show()
             self.region_dock.raise_()
-            self.notifier.status("Region tool: paint over the photo, then pick its colour; right-drag or "
-                                         "Shift+drag erases, Ctrl+drag adds to the selected region.", 8000)
+            self.notifier.status(self.tr("Region tool: paint over the photo, then pick its colour; right-drag or "
+                                         "Shift+drag erases, Ctrl+drag adds to the selected region."), 8000)
 
     def _on_hint_size(self, radius: float) -> None:
         self.hint_controller.radius = radius

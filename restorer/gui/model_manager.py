@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtCore import QCoreApplication, Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QDialog,
@@ -62,7 +62,7 @@ class ModelManager(QDialog):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Manage models")
+        self.setWindowTitle(self.tr("Manage models"))
         self.cards: list[Any] = []
         self.list = QListWidget()
         self.list.currentRowChanged.connect(self._on_row)
@@ -71,12 +71,12 @@ class ModelManager(QDialog):
         split.addWidget(self.list)
         split.addWidget(self.details)
         split.setStretchFactor(1, 2)
-        self.rename_button = QPushButton("Rename…", clicked=self.rename)
-        self.delete_button = QPushButton("Delete…", clicked=self.delete)
-        self.export_button = QPushButton("Export…", clicked=self.export)
-        self.import_button = QPushButton("Import…", clicked=self.import_)
-        self.folder_button = QPushButton("Open models folder", clicked=self.open_folder)
-        close = QPushButton("Close", clicked=self.close)
+        self.rename_button = QPushButton(self.tr("Rename…"), clicked=self.rename)
+        self.delete_button = QPushButton(self.tr("Delete…"), clicked=self.delete)
+        self.export_button = QPushButton(self.tr("Export…"), clicked=self.export)
+        self.import_button = QPushButton(self.tr("Import…"), clicked=self.import_)
+        self.folder_button = QPushButton(self.tr("Open models folder"), clicked=self.open_folder)
+        close = QPushButton(self.tr("Close"), clicked=self.close)
         buttons = QHBoxLayout()
         for b in (self.rename_button, self.delete_button, self.export_button, self.import_button,
                   self.folder_button):
@@ -98,7 +98,8 @@ class ModelManager(QDialog):
 
         w = Worker(lambda _ctl: list_models(), name="list models")
         w.returned.connect(lambda cards: self.set_cards(cards, select))
-        watch(w, inline=lambda message: self._say(f"Could not list the models: {message}", error=True))
+        watch(w, inline=lambda message: self._say(
+            self.tr("Could not list the models: {message}").format(message=message), error=True))
         w.start(pool("io"))
         return w
 
@@ -109,7 +110,7 @@ class ModelManager(QDialog):
         for c in self.cards:
             item = QListWidgetItem(c.label())
             item.setData(Qt.ItemDataRole.UserRole, c.name)
-            item.setToolTip("shipped with Restorer: read-only" if c.bundled else "your model")
+            item.setToolTip(self.tr("shipped with Restorer: read-only") if c.bundled else self.tr("your model"))
             self.list.addItem(item)
         names = [c.name for c in self.cards]
         self.list.setCurrentRow(names.index(before) if before in names else (0 if names else -1))
@@ -144,7 +145,8 @@ class ModelManager(QDialog):
             self.modelsChanged.emit(select(result))
 
         w.returned.connect(finished)
-        watch(w, inline=lambda message: self._say(f"{what.capitalize()} refused: {message}", error=True))
+        watch(w, inline=lambda message: self._say(
+            self.tr("{what} refused: {message}").format(what=what.capitalize(), message=message), error=True))
         w.start(pool("io"))
         return w
 
@@ -187,7 +189,7 @@ class ModelManager(QDialog):
         card = self.current()
         if card is None or card.bundled:
             return
-        new, ok = QInputDialog.getText(self, "Rename model", "New name:", text=card.name)
+        new, ok = QInputDialog.getText(self, self.tr("Rename model"), self.tr("New name:"), text=card.name)
         if ok and new.strip() and new.strip() != card.name:
             self.rename_to(new.strip())
 
@@ -195,7 +197,8 @@ class ModelManager(QDialog):
         card = self.current()
         if card is None or card.bundled:
             return
-        answer = QMessageBox.question(self, "Delete model", f"Delete your model {card.name!r}? This cannot be undone.")
+        answer = QMessageBox.question(self, self.tr("Delete model"), self.tr(
+            "Delete your model {name}? This cannot be undone.").format(name=repr(card.name)))
         if answer == QMessageBox.StandardButton.Yes:
             self.delete_current()
 
@@ -203,13 +206,14 @@ class ModelManager(QDialog):
         card = self.current()
         if card is None:
             return
-        path, _ = QFileDialog.getSaveFileName(self, "Export model", f"{card.name}{EXTENSION}",
-                                              f"Restorer models (*{EXTENSION})")
+        path, _ = QFileDialog.getSaveFileName(self, self.tr("Export model"), f"{card.name}{EXTENSION}",
+                                              self.tr("Restorer models (*{EXTENSION})").format(EXTENSION=EXTENSION))
         if path:
             self.export_to(Path(path) if path.endswith(EXTENSION) else Path(path + EXTENSION))
 
     def import_(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Import model", "", f"Restorer models (*{EXTENSION});;All files (*)")
+        path, _ = QFileDialog.getOpenFileName(self, self.tr("Import model"), "", self.tr(
+            "Restorer models (*{EXTENSION});;All files (*)").format(EXTENSION=EXTENSION))
         if path:
             self.import_from(Path(path))
 
@@ -246,8 +250,6 @@ class ToolsEntries:
         if self.reference_dialog is None:
             self.reference_dialog = ReferenceDialog(self.win)
             self.reference_dialog.modelKept.connect(lambda name: self.win.refresh_models(select=name))
-            from PySide6.QtCore import QCoreApplication
-
             # Quitting ends a run still learning and removes its folder (the child has no use without the app).
             QCoreApplication.instance().aboutToQuit.connect(self._shutdown)
         doc = getattr(self.win, "doc", None)
@@ -277,11 +279,16 @@ class ToolsEntries:
 def add_tools_entries(win: Any, menu: Any) -> ToolsEntries:
     """Add 'Colour like a reference photo…', 'Manage models…' and 'Open models folder' to ``menu``."""
     tools = win.tools_entries = ToolsEntries(win)
-    a = menu.addAction("Colour like a &reference photo…", tools.show_reference)
-    a.setStatusTip("Learn the colours of one colour photo (a few minutes) and colour the open photo like it")
+    a = menu.addAction(QCoreApplication.translate("ModelManager", "Colour like a &reference photo…"),
+                       tools.show_reference)
+    a.setStatusTip(QCoreApplication.translate("ModelManager", "Learn the colours of one colour photo (a few minutes) "
+                                                              "and colour the open photo like it"))
     win.act_reference = a
     menu.addSeparator()
-    win.act_manage_models = menu.addAction("&Manage models…", tools.show_manager)
-    win.act_manage_models.setStatusTip("Your models and the shipped ones: details, rename, delete, export, import")
-    win.act_models_folder = menu.addAction("Open models &folder", open_models_folder)
+    win.act_manage_models = menu.addAction(QCoreApplication.translate("ModelManager", "&Manage models…"),
+                                           tools.show_manager)
+    win.act_manage_models.setStatusTip(QCoreApplication.translate(
+        "ModelManager", "Your models and the shipped ones: details, rename, delete, export, import"))
+    win.act_models_folder = menu.addAction(QCoreApplication.translate("ModelManager", "Open models &folder"),
+                                           open_models_folder)
     return tools

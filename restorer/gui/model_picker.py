@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtWidgets import QComboBox
 
 
@@ -17,12 +17,15 @@ def card_tooltip(card: Any) -> str:
     lines = [f"<b>{card.name}</b>"]
     if getattr(card, "description", ""):
         lines.append(card.description)
-    lines.append(f"working size {card.working_size} px · "
-                 f"{'trained with hints' if getattr(card, 'hints', False) else 'no hint training'}")
+    hints = (QCoreApplication.translate("ModelPicker", "trained with hints") if getattr(card, "hints", False)
+             else QCoreApplication.translate("ModelPicker", "no hint training"))
+    lines.append(QCoreApplication.translate("ModelPicker", "working size {size} px · {hints}").format(
+        size=card.working_size, hints=hints))
     facts = []
     minutes = getattr(card, "training_minutes", 0.0)
     if minutes:
-        facts.append(f"{float(minutes):.0f} min training")
+        facts.append(QCoreApplication.translate("ModelPicker", "{minutes} min training").format(
+            minutes=f"{float(minutes):.0f}"))
     headline = card.headline() if hasattr(card, "headline") else ""
     if headline:
         facts.append(headline)
@@ -56,7 +59,8 @@ def startup_choice(cards: Sequence[Any], wanted: str) -> tuple[int, str]:
 
 def update_model_actions(win: Any, card: Any) -> None:
     """The picker's tooltip, and the hint tools offered only when they do something with ``card``."""
-    win.model_combo.setToolTip(card_tooltip(card) if card is not None else "No model")
+    win.model_combo.setToolTip(card_tooltip(card) if card is not None
+                               else QCoreApplication.translate("ModelPicker", "No model"))
     # The hint tool is offered only when it does something: the model was trained with hints, or the engine
     # spreads hints by propagation (it does, for every model).
     card_hints = bool(getattr(card, "hints", False)) if card is not None else False
@@ -66,10 +70,14 @@ def update_model_actions(win: Any, card: Any) -> None:
         a.setEnabled(available)
     win.act_clear_hints.setEnabled(available)
     if available:
-        how = ("the model reads hints directly and they are spread to similar areas" if card_hints
-               else "this model was not trained with hints; they are spread to similar areas")
-        win.act_hints.setStatusTip(f"Click the photo to set a colour ({how})")
-        win.act_hints.setToolTip(f"Hint tool (H): click to set a colour; {how}")
+        how = (QCoreApplication.translate("ModelPicker", "the model reads hints directly and they are spread to "
+                                                         "similar areas") if card_hints
+               else QCoreApplication.translate("ModelPicker", "this model was not trained with hints; they are "
+                                                              "spread to similar areas"))
+        win.act_hints.setStatusTip(QCoreApplication.translate("ModelPicker", "Click the photo to set a colour "
+                                                                             "({how})").format(how=how))
+        win.act_hints.setToolTip(QCoreApplication.translate("ModelPicker", "Hint tool (H): click to set a colour; "
+                                                                           "{how}").format(how=how))
     else:
         win.act_hints.setChecked(False)
         win.act_regions.setChecked(False)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QCoreApplication, Signal
 from PySide6.QtGui import QBrush, QColor, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -102,7 +102,7 @@ class QueuePanel(QDockWidget):
     itemsAdded = Signal(int)
 
     def __init__(self, host: QueueHost, parent: QWidget | None = None) -> None:
-        super().__init__("Batch queue", parent)
+        super().__init__(QCoreApplication.translate("QueuePanel", "Batch queue"), parent)
         self.setObjectName("queueDock")
         self.setAcceptDrops(True)
         self.host = host
@@ -126,37 +126,43 @@ class QueuePanel(QDockWidget):
         lay = QVBoxLayout(body)
         form = QFormLayout()
         self.out_edit = QLineEdit()
-        self.out_edit.setPlaceholderText("Folder for the colour versions")
-        browse = QPushButton("Browse…")
+        self.out_edit.setPlaceholderText(self.tr("Folder for the colour versions"))
+        browse = QPushButton(self.tr("Browse…"))
         browse.clicked.connect(self._browse_out)
         row = QHBoxLayout()
         row.addWidget(self.out_edit, 1)
         row.addWidget(browse)
-        form.addRow("Output folder:", row)
+        form.addRow(self.tr("Output folder:"), row)
         self.template_combo = QComboBox()
         self.template_combo.setEditable(True)
         self.template_combo.addItems(TEMPLATES)
-        self.template_combo.setToolTip("How outputs are named: {name} is the photo's name; subfolders of a "
-                                       "dropped folder are mirrored in the output folder.")
-        form.addRow("Names:", self.template_combo)
+        self.template_combo.setToolTip(self.tr("How outputs are named: {name} is the photo's name; subfolders of a "
+                                               "dropped folder are mirrored in the output folder."))
+        form.addRow(self.tr("Names:"), self.template_combo)
         self.model_combo = QComboBox()
         self.strength_box = QSpinBox()
         self.strength_box.setRange(0, round(MAX_STRENGTH * 100))
         self.strength_box.setSingleStep(10)
         self.strength_box.setSuffix(" %")
+        self.model_combo.setAccessibleName(self.tr("Batch model"))
+        self.strength_box.setAccessibleName(self.tr("Batch colour strength"))
+        self.template_combo.setAccessibleName(self.tr("Output names"))
         self.strength_box.setValue(100)
         row = QHBoxLayout()
         row.addWidget(self.model_combo, 1)
-        row.addWidget(QLabel("Colour:"))
+        row.addWidget(QLabel(self.tr("Colour:")))
         row.addWidget(self.strength_box)
-        form.addRow("Model:", row)
-        self.sidecars_box = QCheckBox("Apply each photo's saved hints (its .restorer.json)")
+        form.addRow(self.tr("Model:"), row)
+        self.sidecars_box = QCheckBox(self.tr("Apply each photo's saved hints (its .restorer.json)"))
         self.sidecars_box.setChecked(True)
         form.addRow("", self.sidecars_box)
         lay.addLayout(form)
         lay.addLayout(self._build_add_row())
         self.tree = QTreeWidget()
-        self.tree.setHeaderLabels(["Photo", "State", "Reason / output"])
+        self.tree.setHeaderLabels([self.tr("Photo"), self.tr("State"), self.tr("Reason / output")])
+        self.tree.setAccessibleName(self.tr("Photos in the batch"))
+        self.tree.setAccessibleDescription(self.tr("Each photo with its state: waiting, running, done, skipped or "
+                                                   "failed, and the reason or the output file"))
         self.tree.setRootIsDecorated(False)
         self.tree.setUniformRowHeights(True)
         self.tree.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
@@ -167,7 +173,8 @@ class QueuePanel(QDockWidget):
         lay.addWidget(self.tree, 1)
         self.bar = QProgressBar()
         self.bar.setRange(0, 1000)
-        self.summary = QLabel("Drop photos or folders here.")
+        self.bar.setAccessibleName(self.tr("Batch progress"))
+        self.summary = QLabel(self.tr("Drop photos or folders here."))
         self.summary.setWordWrap(True)
         lay.addWidget(self.bar)
         lay.addWidget(self.summary)
@@ -188,11 +195,11 @@ class QueuePanel(QDockWidget):
 
     def _build_run_row(self) -> QHBoxLayout:
         row = QHBoxLayout()
-        self.start_button = QPushButton("Start")
+        self.start_button = QPushButton(self.tr("Start"))
         self.start_button.clicked.connect(lambda: self.start())
-        self.pause_button = QPushButton("Pause")
+        self.pause_button = QPushButton(self.tr("Pause"))
         self.pause_button.clicked.connect(self.toggle_pause)
-        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button = QPushButton(self.tr("Cancel"))
         self.cancel_button.clicked.connect(self.cancel)
         for b in (self.start_button, self.pause_button, self.cancel_button):
             row.addWidget(b)
@@ -211,13 +218,13 @@ class QueuePanel(QDockWidget):
     def add_files_dialog(self) -> None:
         from restorer.gui.export import IMAGE_FILTER
 
-        files, _ = QFileDialog.getOpenFileNames(self, "Add photos to the queue", S.get_dir(S.LAST_OPEN_DIR),
+        files, _ = QFileDialog.getOpenFileNames(self, self.tr("Add photos to the queue"), S.get_dir(S.LAST_OPEN_DIR),
                                                 IMAGE_FILTER)
         if files:
             self.add_paths(files)
 
     def add_folder_dialog(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Colourise a folder (and its subfolders)",
+        folder = QFileDialog.getExistingDirectory(self, self.tr("Colourise a folder (and its subfolders)"),
                                                   S.get_dir(S.LAST_OPEN_DIR))
         if folder:
             S.put(S.LAST_OPEN_DIR, folder)
@@ -273,7 +280,8 @@ class QueuePanel(QDockWidget):
         take_files(event, self.add_paths)
 
     def _browse_out(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Save the colour versions into", S.get_dir(S.QUEUE_OUT_DIR))
+        folder = QFileDialog.getExistingDirectory(self, self.tr("Save the colour versions into"),
+                                                  S.get_dir(S.QUEUE_OUT_DIR))
         if folder:
             self.out_edit.setText(folder)
 
@@ -373,7 +381,7 @@ class QueuePanel(QDockWidget):
         self._update_summary()
 
     def _on_failed(self, message: str) -> None:
-        self.summary.setText(f"The batch stopped: {message}")
+        self.summary.setText(self.tr("The batch stopped: {message}").format(message=message))
 
     def _on_done(self, report: Any) -> None:
         self._active = False
@@ -384,12 +392,16 @@ class QueuePanel(QDockWidget):
         self._update_summary(finished=True, cancelled=report is None or bool(getattr(report, "cancelled", False)))
         self.batchFinished.emit(report)
 
+    def state_label(self, state: str) -> str:
+        return {WAITING: self.tr("waiting"), RUNNING: self.tr("running"), DONE: self.tr("done"),
+                SKIPPED: self.tr("skipped"), FAILED: self.tr("failed")}.get(state, state)
+
     def _set_state(self, item: QueueItem, state: str, detail: str) -> None:
         item.state, item.reason = state, detail
         row = self._rows.get(item.path)
         if row is None:
             return
-        row.setText(1, state)
+        row.setText(1, self.state_label(state))
         row.setText(2, detail)
         row.setToolTip(2, detail)
         brush = QBrush(QColor(_STATE_COLOURS[state])) if state in _STATE_COLOURS else QBrush()
@@ -404,7 +416,7 @@ class QueuePanel(QDockWidget):
     def _update_summary(self, finished: bool = False, cancelled: bool = False) -> None:
         c = self.counts()
         if not self.items:
-            self.summary.setText("Drop photos or folders here, or use Add folder…")
+            self.summary.setText(self.tr("Drop photos or folders here, or use Add folder…"))
             return
         text = (f"{c[DONE]} done, {c[SKIPPED]} skipped, {c[FAILED]} failed, {c[WAITING] + c[RUNNING]} to do "
                 f"of {len(self.items)}")
@@ -418,10 +430,10 @@ class QueuePanel(QDockWidget):
     def _update_buttons(self) -> None:
         running = self.is_running()
         self.start_button.setEnabled(not running and bool(self.items))
-        self.start_button.setText("Resume" if any(i.state in (DONE, SKIPPED) for i in self.items)
-                                  and any(i.state == WAITING for i in self.items) else "Start")
+        self.start_button.setText(self.tr("Resume") if any(i.state in (DONE, SKIPPED) for i in self.items)
+                                  and any(i.state == WAITING for i in self.items) else self.tr("Start"))
         self.pause_button.setEnabled(running)
-        self.pause_button.setText("Resume" if running and self.pause_event.is_set() else "Pause")
+        self.pause_button.setText(self.tr("Resume") if running and self.pause_event.is_set() else self.tr("Pause"))
         self.cancel_button.setEnabled(running)
         self.clear_button.setEnabled(not running)
         for w in (self.out_edit, self.template_combo, self.model_combo, self.strength_box, self.sidecars_box):
@@ -431,12 +443,13 @@ class QueuePanel(QDockWidget):
     def ask_close(self) -> bool:
         """True to stop the batch and quit. A method so tests can answer it."""
         c = self.counts()
-        box = QMessageBox(QMessageBox.Icon.Question, "A batch is running",
-                          f"{c[WAITING] + c[RUNNING]} photos of the batch are not colourised yet.",
+        box = QMessageBox(QMessageBox.Icon.Question, self.tr("A batch is running"),
+                          self.tr("{count} photos of the batch are not colourised yet.").format(
+                              count=c[WAITING] + c[RUNNING]),
                           QMessageBox.StandardButton.NoButton, self.window())
-        box.setInformativeText("Stop it and quit? Finished photos are kept; start the batch again later and it "
-                               "skips them.")
-        stop = box.addButton("Stop and quit", QMessageBox.ButtonRole.AcceptRole)
+        box.setInformativeText(self.tr("Stop it and quit? Finished photos are kept; start the batch again later "
+                                       "and it skips them."))
+        stop = box.addButton(self.tr("Stop and quit"), QMessageBox.ButtonRole.AcceptRole)
         box.addButton(QMessageBox.StandardButton.Cancel)
         box.exec()
         return box.clickedButton() is stop

@@ -161,7 +161,7 @@ class ReferenceDialog(QDialog):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Colour like a reference photo")
+        self.setWindowTitle(self.tr("Colour like a reference photo"))
         self.run: ReferenceRun | None = None
         self.target: Path | None = None
         self.base = "default"
@@ -171,18 +171,18 @@ class ReferenceDialog(QDialog):
 
     def _build(self) -> None:
         self.ref_edit = QLineEdit(readOnly=True, placeholderText="a colour photo of the same place, uniform or room")
-        self.browse = QPushButton("Choose…", clicked=self.choose_reference)
+        self.browse = QPushButton(self.tr("Choose…"), clicked=self.choose_reference)
         row = QHBoxLayout()
         row.addWidget(self.ref_edit, 1)
         row.addWidget(self.browse)
-        self.target_label = QLabel("Open a black-and-white photo in the main window first.")
+        self.target_label = QLabel(self.tr("Open a black-and-white photo in the main window first."))
         self.minutes = QDoubleSpinBox(decimals=1, minimum=0.5, maximum=30.0, singleStep=0.5, value=2.0,
                                       suffix=" min")
-        self.minutes.setToolTip("How long to learn the reference's colours (2 minutes suit a laptop CPU)")
+        self.minutes.setToolTip(self.tr("How long to learn the reference's colours (2 minutes suit a laptop CPU)"))
         form = QFormLayout()
-        form.addRow("Reference:", row)
-        form.addRow("Photo to colour:", self.target_label)
-        form.addRow("Learning time:", self.minutes)
+        form.addRow(self.tr("Reference:"), row)
+        form.addRow(self.tr("Photo to colour:"), self.target_label)
+        form.addRow(self.tr("Learning time:"), self.minutes)
         self.ref_panel = ImagePanel("Reference")
         self.result_panel = ImagePanel("The result appears here while the colours are learned")
         panels = QHBoxLayout()
@@ -190,11 +190,12 @@ class ReferenceDialog(QDialog):
         panels.addWidget(self.result_panel, 1)
         self.progress = QProgressBar(minimum=0, maximum=1000, textVisible=False)
         self.status_label = QLabel("")
-        self.start_button = QPushButton("Start", clicked=self.start)
-        self.cancel_button = QPushButton("Cancel", clicked=self.cancel)
-        self.keep_button = QPushButton("Keep as model…", clicked=self.keep)
-        self.keep_button.setToolTip("Save the learned colours as a model: it appears in the model picker and Compare")
-        close = QPushButton("Close", clicked=self.close)
+        self.start_button = QPushButton(self.tr("Start"), clicked=self.start)
+        self.cancel_button = QPushButton(self.tr("Cancel"), clicked=self.cancel)
+        self.keep_button = QPushButton(self.tr("Keep as model…"), clicked=self.keep)
+        self.keep_button.setToolTip(self.tr("Save the learned colours as a model: it appears in the model picker "
+                                            "and Compare"))
+        close = QPushButton(self.tr("Close"), clicked=self.close)
         buttons = QHBoxLayout()
         for b in (self.start_button, self.cancel_button, self.keep_button):
             buttons.addWidget(b)
@@ -214,7 +215,8 @@ class ReferenceDialog(QDialog):
         if self.is_running():
             return
         self.target, self.base = path, base
-        self.target_label.setText(path.name if path else "Open a black-and-white photo in the main window first.")
+        self.target_label.setText(path.name if path else self.tr("Open a black-and-white photo in the main window "
+                                                                 "first."))
         self._update_buttons()
 
     def set_reference(self, path: Path) -> None:
@@ -222,12 +224,13 @@ class ReferenceDialog(QDialog):
         self.finished_ok = False
         w = Worker(_read_image, path, name="reference thumbnail")
         w.returned.connect(self.ref_panel.set_image)
-        watch(w, inline=lambda message: self._say(f"Cannot show {path.name}: {message}", error=True))
+        watch(w, inline=lambda message: self._say(
+            self.tr("Cannot show {name}: {message}").format(name=path.name, message=message), error=True))
         w.start(pool("io"))
         self._update_buttons()
 
     def choose_reference(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Choose a colour reference photo", "", IMAGE_FILTER)
+        path, _ = QFileDialog.getOpenFileName(self, self.tr("Choose a colour reference photo"), "", IMAGE_FILTER)
         if path:
             self.set_reference(Path(path))
 
@@ -250,7 +253,7 @@ class ReferenceDialog(QDialog):
         run.preview.connect(self.result_panel.set_image)
         run.ended.connect(self._on_ended)
         self.progress.setValue(0)
-        self._say("Loading the model…")
+        self._say(self.tr("Loading the model…"))
         run.start()
         self._update_buttons()
         return run
@@ -259,27 +262,29 @@ class ReferenceDialog(QDialog):
         if self.is_running():
             assert self.run is not None
             self.run.stop()
-            self._say("Stopping…")
+            self._say(self.tr("Stopping…"))
 
     def _on_status(self, st: dict[str, Any]) -> None:
         if st.get("state") != "training":
             return
         self.progress.setValue(int(1000 * float(st.get("fraction") or 0.0)))
         loss = st.get("loss")
-        self._say(f"Learning the reference's colours: {st.get('steps', 0)} steps, "
-                  f"{float(st.get('minutes') or 0):.1f} of {self.minutes.value():g} min"
-                  + (f", error {loss:.4f}" if isinstance(loss, (int, float)) else ""))
+        error = self.tr(", error {loss}").format(loss=f"{loss:.4f}") if isinstance(loss, (int, float)) else ""
+        self._say(self.tr("Learning the reference's colours: {steps} steps, {done} of {budget} min").format(
+            steps=st.get("steps", 0), done=f"{float(st.get('minutes') or 0):.1f}", budget=f"{self.minutes.value():g}")
+            + error)
 
     def _on_ended(self, code: int, text: str) -> None:
         self.finished_ok = code == 0 and self.run is not None and self.run.model_card.is_file()
         if self.finished_ok:
             self.progress.setValue(1000)
-            self._say("Done. Keep the result as a model to use it on other photos, in Compare and Save all.")
+            self._say(self.tr("Done. Keep the result as a model to use it on other photos, in Compare and Save all."))
         elif code == 130:
             self.progress.setValue(0)
-            self._say("Cancelled: nothing was kept.")
+            self._say(self.tr("Cancelled: nothing was kept."))
         else:
-            self._say(f"Could not learn the reference: {text or f'the trainer stopped (code {code})'}", error=True)
+            why = text or self.tr("the trainer stopped (code {code})").format(code=code)
+            self._say(self.tr("Could not learn the reference: {reason}").format(reason=why), error=True)
         self._update_buttons()
         self.runEnded.emit(code, text)
 
@@ -287,7 +292,7 @@ class ReferenceDialog(QDialog):
         if not self.finished_ok or self.run is None:
             return None
         ref = self.reference() or Path("reference")
-        name, ok = QInputDialog.getText(self, "Keep as model", "Model name:", text=suggest_name(ref))
+        name, ok = QInputDialog.getText(self, self.tr("Keep as model"), self.tr("Model name:"), text=suggest_name(ref))
         return self.keep_as(name.strip()) if ok else None
 
     def keep_as(self, name: str) -> Worker | None:
@@ -298,8 +303,9 @@ class ReferenceDialog(QDialog):
             return None
         staged = self.run.model_card
         w = Worker(lambda _ctl: install_files(staged, name), name="keep reference model")
-        w.returned.connect(lambda card: (self._say(f"Kept as model {card.name!r}."), self.modelKept.emit(card.name)))
-        watch(w, inline=lambda message: self._say(f"Not kept: {message}", error=True))
+        w.returned.connect(lambda card: (self._say(self.tr("Kept as model {name}.").format(name=repr(card.name))),
+                                         self.modelKept.emit(card.name)))
+        watch(w, inline=lambda message: self._say(self.tr("Not kept: {message}").format(message=message), error=True))
         w.start(pool("io"))
         return w
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 import shiboken6
-from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
     QImage,
@@ -574,7 +574,9 @@ def brush_size_box(parent: QWidget | None = None) -> QSpinBox:
     box = QSpinBox(parent)
     box.setRange(*BRUSH_RANGE)
     box.setSingleStep(4)
-    box.setSuffix(" px")
+    box.setSuffix(QCoreApplication.translate("RegionTool", " px"))
     box.setValue(DEFAULT_BRUSH_PX)
-    box.setToolTip("Region brush diameter on screen (zoom in to paint finer)")
+    box.setAccessibleName(QCoreApplication.translate("RegionTool", "Region brush size"))
+    box.setToolTip(QCoreApplication.translate("RegionTool", "Region brush diameter on screen (zoom in to paint "
+                                                            "finer)"))
     return box

@@ -21,12 +21,12 @@ class WorkStatus(QObject):
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
         self.progress.setMaximumWidth(220)
-        self.progress.setFormat("%p %")
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setToolTip("Stop the running colourisation or save (Esc)")
+        self.progress.setFormat(self.tr("%p %"))
+        self.cancel_button = QPushButton(self.tr("Cancel"))
+        self.cancel_button.setToolTip(self.tr("Stop the running colourisation or save (Esc)"))
         self.cancel_button.clicked.connect(self.cancel)
         self.timing = QLabel()
-        self.device = QLabel("Device: …")
+        self.device = QLabel(self.tr("Device: …"))
         for w in (self.label, self.progress, self.cancel_button, self.timing, self.device):
             bar.addPermanentWidget(w)
         self._workers: list[Worker] = []
@@ -51,7 +51,7 @@ class WorkStatus(QObject):
         self.timing.setText(text)
 
     def set_device(self, text: str) -> None:
-        self.device.setText(f"Device: {text}")
+        self.device.setText(self.tr("Device: {text}").format(text=text))
 
     def _on_started(self, label: str) -> None:
         self.label.setText(label)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QSize, Qt
+from PySide6.QtCore import QByteArray, QCoreApplication, QSize, Qt
 from PySide6.QtGui import QAction, QActionGroup, QIcon, QKeySequence
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QMessageBox, QToolBar, QWidget
 
@@ -22,21 +22,30 @@ from restorer.gui.viewer import PhotoViewer
 if TYPE_CHECKING:  # pragma: no cover
     from restorer.gui.main_window import MainWindow
 
+#: The menu commands without a key of their own (reached with the menus' Alt keys and the arrows): choices made
+#: once in a while, each opening a dialog or a folder, or showing a panel. Every other action has a shortcut
+#: (tests/gui/test_gui_keyboard.py holds the window to this list).
+MENU_ONLY = ("Photos", "Histograms", "Hints", "Batch queue", "System", "Light", "Dark", "Fine-tune on my photos…",
+             "Colour like a reference photo…", "Manage models…", "Open models folder", "About Restorer")
+
+#: Under this name (a bare ``translate(context, text)`` call) pyside6-lupdate finds the strings of these functions.
+translate = QCoreApplication.translate
+
+
+def shortcuts(*wanted: QKeySequence | QKeySequence.StandardKey | str) -> list[QKeySequence]:
+    """Each standard key's platform bindings and each fixed key, in order, each once: a key bound twice makes Qt
+    call it ambiguous, and it then works only from the menu."""
+    out: list[QKeySequence] = []
+    for w in wanted:
+        keys = QKeySequence.keyBindings(w) if isinstance(w, QKeySequence.StandardKey) else [QKeySequence(w)]
+        out += [k for k in keys if not k.isEmpty() and all(k != o for o in out)]
+    return out
+
 
 def redo_shortcuts() -> list[QKeySequence]:
-    """The platform's Redo keys plus Ctrl+Shift+Z and (outside macOS) Ctrl+Y, each once.
-
-    The platform list often holds Ctrl+Shift+Z already; binding it twice made Qt call it ambiguous and Redo
-    worked only from the menu.
-    """
-    wanted = [*QKeySequence.keyBindings(QKeySequence.StandardKey.Redo), QKeySequence("Ctrl+Shift+Z")]
-    if sys.platform != "darwin":
-        wanted.append(QKeySequence("Ctrl+Y"))
-    out: list[QKeySequence] = []
-    for k in wanted:
-        if not k.isEmpty() and all(k != o for o in out):
-            out.append(k)
-    return out
+    """The platform's Redo keys plus Ctrl+Shift+Z and (outside macOS) Ctrl+Y, each once (the platform list often
+    holds Ctrl+Shift+Z already)."""
+    return shortcuts(QKeySequence.StandardKey.Redo, "Ctrl+Shift+Z", *(["Ctrl+Y"] if sys.platform != "darwin" else []))
 
 
 def action(win: QMainWindow, text: str, slot, shortcut: QKeySequence | str | list | None = None, tip: str = "",
@@ -63,52 +72,67 @@ def action(win: QMainWindow, text: str, slot, shortcut: QKeySequence | str | lis
 def build_actions(win: MainWindow) -> None:
     """Every QAction of the window, as ``win.act_*`` (and the view-mode and theme groups)."""
     SK = QKeySequence.StandardKey
-    win.act_open = action(win, "&Open photos…", win.open_dialog, SK.Open, "Open photo files")
-    win.act_open_folder = action(win, "Open &folder…", win.open_folder_dialog, "Ctrl+Shift+O",
-                                        "Open every photo in a folder and its subfolders")
-    win.act_save = action(win, "&Save colour version…", win.exporter.save_current, SK.Save,
-                                 "Save the current photo in colour at full resolution")
-    win.act_save_all = action(win, "Save &all…", win.exporter.save_all, "Ctrl+Shift+S",
-                                     "Colourise every loaded photo at full resolution into a folder")
-    win.act_colourise_folder = action(win, "Colourise &folder…", win.colourise_folder, "Ctrl+Shift+B",
-                                      "Colourise every photo in a folder and its subfolders into another folder, "
-                                      "in the batch queue")
-    win.act_quit = action(win, "&Quit", win.close, SK.Quit)
-    win.act_colourise = action(win, "&Colourise again", lambda: win.colourise_again(), "Ctrl+R",
-                                      "Run the model on the current photo again")
-    win.act_cancel = action(win, "Cancel", win.cancel_work, "Esc", "Stop the running work")
-    win.act_fit = action(win, "&Fit to window", win.viewer.fit, "Ctrl+0", "Show the whole photo")
-    win.act_100 = action(win, "&Actual size (100 %)", win.viewer.actual_size, "Ctrl+1",
-                                "One photo pixel per screen pixel")
-    win.act_zoom_in = action(win, "Zoom &in", win.viewer.zoom_in, [QKeySequence(SK.ZoomIn),
-                                                                     QKeySequence("Ctrl+=")], "Zoom in")
-    win.act_zoom_out = action(win, "Zoom &out", win.viewer.zoom_out, SK.ZoomOut, "Zoom out")
-    win.act_compare = action(win, "&Compare models", win.toggle_compare, "Ctrl+K",
-                                    "Compare 2-4 models on this photo")
+    win.act_open = action(win, translate("MainWindow", "&Open photos…"), win.open_dialog, SK.Open,
+                          translate("MainWindow", "Open photo files"))
+    win.act_open_folder = action(win, translate("MainWindow", "Open &folder…"), win.open_folder_dialog,
+                                 "Ctrl+Shift+O", translate("MainWindow", "Open every photo in a folder and its "
+                                                                         "subfolders"))
+    win.act_save = action(win, translate("MainWindow", "&Save colour version…"), win.exporter.save_current, SK.Save,
+                          translate("MainWindow", "Save the current photo in colour at full resolution"))
+    win.act_save_all = action(win, translate("MainWindow", "Save &all…"), win.exporter.save_all, "Ctrl+Shift+S",
+                              translate("MainWindow", "Colourise every loaded photo at full resolution into a "
+                                                      "folder"))
+    win.act_colourise_folder = action(win, translate("MainWindow", "Colourise &folder…"), win.colourise_folder,
+                                      "Ctrl+Shift+B", translate("MainWindow", "Colourise every photo in a folder "
+                                                                "and its subfolders into another folder, in the "
+                                                                "batch queue"))
+    # Some platforms (and the offscreen one) bind no Quit key: Ctrl+Q then, as on most desktops.
+    win.act_quit = action(win, translate("MainWindow", "&Quit"), win.close, shortcuts(SK.Quit) or [QKeySequence("Ctrl+Q")])
+    win.act_colourise = action(win, translate("MainWindow", "&Colourise again"), lambda: win.colourise_again(),
+                               shortcuts("Ctrl+R", SK.Refresh),
+                               translate("MainWindow", "Run the model on the current photo again"))
+    win.act_cancel = action(win, translate("MainWindow", "Cancel"), win.cancel_work, QKeySequence(SK.Cancel),
+                            translate("MainWindow", "Stop the running work"))
+    win.act_fit = action(win, translate("MainWindow", "&Fit to window"), win.viewer.fit, "Ctrl+0",
+                         translate("MainWindow", "Show the whole photo"))
+    win.act_100 = action(win, translate("MainWindow", "&Actual size (100 %)"), win.viewer.actual_size, "Ctrl+1",
+                         translate("MainWindow", "One photo pixel per screen pixel"))
+    win.act_zoom_in = action(win, translate("MainWindow", "Zoom &in"), win.viewer.zoom_in,
+                             [QKeySequence(SK.ZoomIn), QKeySequence("Ctrl+=")], translate("MainWindow", "Zoom in"))
+    win.act_zoom_out = action(win, translate("MainWindow", "Zoom &out"), win.viewer.zoom_out, SK.ZoomOut,
+                              translate("MainWindow", "Zoom out"))
+    win.act_compare = action(win, translate("MainWindow", "&Compare models"), win.toggle_compare, "Ctrl+K",
+                             translate("MainWindow", "Compare 2-4 models on this photo"))
     # Hold T to peek at the original (HoldKey below); Original is also a view mode of its own (mode_actions).
     win.hold_t = HoldKey(win, Qt.Key.Key_T, lambda held: win.update_original())
-    win.act_hints = action(win, "&Hint tool", win.set_hint_tool, "H",
-                                  "Click the photo to tell the model a colour", checkable=True)
+    win.act_hints = action(win, translate("MainWindow", "&Hint tool"), win.set_hint_tool, "H",
+                           translate("MainWindow", "Click the photo to tell the model a colour"), checkable=True)
     win.act_hints.setEnabled(False)
-    win.act_regions = action(win, "&Region tool", win.set_region_tool, "R",
-                                    "Paint over the photo and give that region one colour", checkable=True)
+    win.act_regions = action(win, translate("MainWindow", "&Region tool"), win.set_region_tool, "R",
+                             translate("MainWindow", "Paint over the photo and give that region one colour"),
+                             checkable=True)
     win.act_regions.setEnabled(False)
-    win.act_clear_hints = action(win, "Clear hints", win.clear_hints, None,
-                                        "Remove every hint and region of this photo")
-    win.act_undo = win.undo_group.createUndoAction(win, "&Undo")
+    win.act_clear_hints = action(win, translate("MainWindow", "Clear hints"), win.clear_hints, "Ctrl+Shift+Del",
+                                 translate("MainWindow", "Remove every hint and region of this photo"))
+    win.act_undo = win.undo_group.createUndoAction(win, translate("MainWindow", "&Undo"))
     win.act_undo.setShortcut(SK.Undo)
-    win.act_redo = win.undo_group.createRedoAction(win, "&Redo")
+    win.act_redo = win.undo_group.createRedoAction(win, translate("MainWindow", "&Redo"))
     win.act_redo.setShortcuts(redo_shortcuts())
     win.addAction(win.act_undo)
     win.addAction(win.act_redo)
+    _build_mode_and_theme_actions(win)
 
+
+def _build_mode_and_theme_actions(win: MainWindow) -> None:
     win.mode_group = QActionGroup(win)
     win.mode_actions: dict[str, QAction] = {}
-    for mode, text, key in (("split", "&Split slider", "Ctrl+2"), ("side", "Side &by side", "Ctrl+3"),
-                            ("toggle", "Colo&ur", "Ctrl+4"), ("original", "&Original", "Ctrl+5")):
-        a = QAction(text, win, checkable=True)
+    texts = {"split": translate("MainWindow", "&Split slider"), "side": translate("MainWindow", "Side &by side"),
+             "toggle": translate("MainWindow", "Colo&ur"), "original": translate("MainWindow", "&Original")}
+    for mode, key in (("split", "Ctrl+2"), ("side", "Ctrl+3"), ("toggle", "Ctrl+4"), ("original", "Ctrl+5")):
+        a = QAction(texts[mode], win, checkable=True)
         a.setShortcut(QKeySequence(key))
-        a.setToolTip(f"{text.replace('&', '')} view ({key})")
+        a.setToolTip(translate("MainWindow", "{mode} view ({key})").format(mode=PhotoViewer.mode_label(mode),
+                                                                             key=key))
         a.triggered.connect(lambda _=False, m=mode: win.set_view_mode(m))
         win.mode_group.addAction(a)
         win.addAction(a)
@@ -117,8 +141,10 @@ def build_actions(win: MainWindow) -> None:
 
     win.theme_group = QActionGroup(win)
     win.theme_actions: dict[str, QAction] = {}
+    names = {"system": translate("MainWindow", "&System"), "light": translate("MainWindow", "&Light"),
+             "dark": translate("MainWindow", "&Dark")}
     for name in THEMES:
-        a = QAction(name.capitalize(), win, checkable=True)
+        a = QAction(names.get(name, name.capitalize()), win, checkable=True)
         a.triggered.connect(lambda _=False, n=name: win.set_theme(n))
         win.theme_group.addAction(a)
         win.theme_actions[name] = a
@@ -127,18 +153,18 @@ def build_actions(win: MainWindow) -> None:
 def build_menus_and_toolbar(win: MainWindow) -> None:
     """The menu bar and the main toolbar, from the actions of :func:`build_actions`."""
     mb = win.menuBar()
-    m = mb.addMenu("&File")
+    m = mb.addMenu(translate("MainWindow", "&File"))
     for a in (win.act_open, win.act_open_folder, None, win.act_save, win.act_save_all, win.act_colourise_folder,
               None, win.act_quit):
         m.addSeparator() if a is None else m.addAction(a)
     from restorer.gui.variations_dialog import VariationsAction
 
     win.variations = VariationsAction(win)
-    m = mb.addMenu("&Edit")
+    m = mb.addMenu(translate("MainWindow", "&Edit"))
     for a in (win.act_undo, win.act_redo, None, win.act_hints, win.act_regions, win.act_clear_hints, None,
               win.variations.action):
         m.addSeparator() if a is None else m.addAction(a)
-    m = mb.addMenu("&View")
+    m = mb.addMenu(translate("MainWindow", "&View"))
     for a in (win.act_fit, win.act_100, win.act_zoom_in, win.act_zoom_out, None):
         m.addSeparator() if a is None else m.addAction(a)
     for a in win.mode_actions.values():
@@ -149,22 +175,26 @@ def build_menus_and_toolbar(win: MainWindow) -> None:
     m.addAction(win.hist_dock.toggleViewAction())
     m.addAction(win.region_dock.toggleViewAction())
     m.addAction(win.queue.toggleViewAction())
-    tm = m.addMenu("T&heme")
+    tm = m.addMenu(translate("MainWindow", "T&heme"))
     for a in win.theme_actions.values():
         tm.addAction(a)
-    m = mb.addMenu("&Tools")
+    m = mb.addMenu(translate("MainWindow", "&Tools"))
     m.addAction(win.act_colourise)
     m.addAction(win.act_cancel)
     m.addSeparator()
-    win.act_train = m.addAction("&Fine-tune on my photos…", win.show_train_dialog)
-    win.act_train.setStatusTip("Train a model on a folder of your own colour photos (runs in the background)")
+    win.act_train = m.addAction(translate("MainWindow", "&Fine-tune on my photos…"), win.show_train_dialog)
+    win.act_train.setStatusTip(translate("MainWindow", "Train a model on a folder of your own colour photos (runs "
+                                                       "in the background)"))
     from restorer.gui.model_manager import add_tools_entries  # reference mode, model manager, models folder
 
     add_tools_entries(win, m)
-    m = mb.addMenu("&Help")
-    m.addAction("&About Restorer", lambda: about(win))
+    m = mb.addMenu(translate("MainWindow", "&Help"))
+    win.act_about = m.addAction(translate("MainWindow", "&About Restorer"), lambda: about(win))
+    build_toolbar(win)
 
-    tb = QToolBar("Main")
+
+def build_toolbar(win: MainWindow) -> None:
+    tb = QToolBar(translate("MainWindow", "Main toolbar"))
     tb.setObjectName("mainToolbar")
     tb.setIconSize(QSize(18, 18))
     tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
@@ -173,26 +203,30 @@ def build_menus_and_toolbar(win: MainWindow) -> None:
     tb.addAction(win.act_open_folder)
     tb.addAction(win.act_save)
     tb.addSeparator()
-    tb.addWidget(QLabel(" Model: "))
-    tb.addWidget(win.model_combo)
-    tb.addWidget(labelled(" Colour:", win.strength_box))
+    win.model_combo.setAccessibleName(translate("MainWindow", "Model"))
+    win.strength_box.setAccessibleName(translate("MainWindow", "Colour strength"))
+    tb.addWidget(labelled(translate("MainWindow", "&Model:"), win.model_combo))
+    tb.addWidget(labelled(translate("MainWindow", "Co&lour:"), win.strength_box))
     tb.addSeparator()
     for a in win.mode_actions.values():
         tb.addAction(a)
     tb.addSeparator()
     tb.addAction(win.act_hints)
-    win.hint_size_action = tb.addWidget(labelled("Size:", win.hint_size))
+    win.hint_size_action = tb.addWidget(labelled(translate("MainWindow", "Size:"), win.hint_size))
     tb.addAction(win.act_regions)
-    win.brush_size_action = tb.addWidget(labelled("Brush:", win.brush_size))
+    win.brush_size_action = tb.addWidget(labelled(translate("MainWindow", "Brush:"), win.brush_size))
     tb.addAction(win.variations.action)
     for a in (win.hint_size_action, win.brush_size_action):
         a.setEnabled(False)  # like the tools themselves, until the model list says hints work
     tb.addSeparator()
     tb.addAction(win.act_fit)
     tb.addAction(win.act_compare)
-    for a, text in ((win.act_open, "Open"), (win.act_open_folder, "Open folder"), (win.act_save, "Save"),
-                    (win.act_fit, "Fit"), (win.act_compare, "Compare"), (win.act_hints, "Hints"),
-                    (win.act_regions, "Region"), (win.act_original, "Original")):
+    for a, text in ((win.act_open, translate("MainWindow", "Open")),
+                    (win.act_open_folder, translate("MainWindow", "Open folder")),
+                    (win.act_save, translate("MainWindow", "Save")), (win.act_fit, translate("MainWindow", "Fit")),
+                    (win.act_compare, translate("MainWindow", "Compare")),
+                    (win.act_hints, translate("MainWindow", "Hints")),
+                    (win.act_regions, translate("MainWindow", "Region"))):
         a.setIconText(text)
     for mode in PhotoViewer.MODES:
         win.mode_actions[mode].setIconText(PhotoViewer.mode_label(mode))
@@ -245,9 +279,10 @@ def save_settings(win: MainWindow) -> None:
 def about(win: MainWindow) -> None:
     from restorer import __version__
 
-    QMessageBox.about(win, "About Restorer",
-                      f"<b>Restorer {__version__}</b><br>Brings colour back to old black-and-white photos."
-                      f"<br>Device: {win.device_text or 'unknown'}")
+    QMessageBox.about(win, translate("MainWindow", "About Restorer"), translate(
+        "MainWindow", "<b>Restorer {version}</b><br>Brings colour back to old black-and-white photos.<br>Device: "
+                      "{device}").format(version=__version__, device=win.device_text or translate("MainWindow",
+                                                                                                  "unknown")))
 
 
 def app_icon() -> QIcon:
