@@ -129,6 +129,7 @@ class TrainStatus:
             self.gray_psnr = num(row.get("val_psnr"))
         elif stage == protocol.STAGE_VAL:
             self.val_step = max(self.val_step, self.step)
+            self.row_time = time.monotonic() if self.row_time is not None else None  # training resumes now
             self.val_minutes = minutes
             self.val_psnr = num(row.get("val_psnr"))
             self.val_colourfulness = num(row.get("val_colourfulness_ratio"))

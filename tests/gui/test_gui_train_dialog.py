@@ -108,6 +108,8 @@ def test_each_phase_is_said_and_the_bar_is_busy_until_the_first_step(qtbot, dial
     _rows(run, protocol.log_row(1, 0.1, protocol.STAGE_VAL, val_psnr="23.0", val_colourfulness_ratio="0.7"))
     assert dialog.stage_label.text() == "Stage 1 of 2: learning the colours"
     assert "PSNR 23.00 dB (gray photo: 21.50 dB)" in dialog.val_label.text()
+    dialog.progress_box._show_minutes()  # the clock goes on from the end of the validation, not from before it
+    assert dialog.bar.format() == "0.1 of 45 min"
     _phase(run, protocol.PHASE_EXPORT, 1)
     assert dialog.stage_label.text() == "Saving the new model…"
 
