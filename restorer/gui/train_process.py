@@ -283,7 +283,7 @@ class TrainRun(QObject):
         return self.outcome is None and self.proc.state() != QProcess.ProcessState.NotRunning
 
     def stop(self) -> None:
-        """Ask the trainer to save and export what it has; end it if it has not within :data:`STOP_GRACE_MS`."""
+        """Ask the trainer to save and export what it has; end it if it has not within :meth:`stop_grace_ms`."""
         if not self.is_running() or self.stopping:
             return
         self.stopping = True
@@ -292,7 +292,15 @@ class TrainRun(QObject):
         except OSError:
             self.kill()
             return
-        self.kill_timer.start()
+        self.kill_timer.start(self.stop_grace_ms())
+
+    def stop_grace_ms(self) -> int:
+        """:data:`STOP_GRACE_MS`, or longer when a step takes long: on a busy CPU one step took 50 s (and the first
+        one 1.6 min), and the trainer must finish its step before it sees the stop."""
+        st = self.status
+        if st.train_step <= 0:
+            return STOP_GRACE_MS
+        return int(max(STOP_GRACE_MS, 2 * 60_000 * st.minutes / st.train_step + 30_000))
 
     def kill(self) -> None:
         if self.proc.state() != QProcess.ProcessState.NotRunning:
@@ -306,6 +314,8 @@ class TrainRun(QObject):
         changed = phase is not None and phase != self.status.phase
         if changed:
             self.status.phase = phase
+            if self.stopping and self.kill_timer.isActive():
+                self.kill_timer.start(self.stop_grace_ms())  # it validates or exports: it heard the stop
         rows = self._log.read()
         for row in rows:
             self.status.update(row)

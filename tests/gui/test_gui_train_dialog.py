@@ -197,3 +197,18 @@ def test_checkpoints_are_deleted_only_in_a_run_folder(tmp_path, only_tiny_models
     (run / "best.pt").write_bytes(b"12345")
     assert delete_checkpoints(None, run) == 5 and (elsewhere / "last.pt").exists()
     assert Path(run / "last.pt").is_symlink()
+
+
+def test_the_stop_grace_follows_the_step_time(qtbot, dialog, sleeping_trainer, tmp_path, monkeypatch):
+    """A slow trainer is given time to finish its step and export, and more when it says it is exporting."""
+    import restorer.gui.train_process as tp
+
+    monkeypatch.setattr(tp, "STOP_GRACE_MS", 1000)
+    run = dialog.start(_request(dialog, tmp_path))
+    assert run.stop_grace_ms() == 1000  # before any step: only the fixed grace
+    _rows(run, protocol.log_row(1, 1.5, protocol.STAGE_REC, img_per_s="0.30"))  # a first step of 1.5 min
+    assert run.stop_grace_ms() == 2 * 90_000 + 30_000
+    dialog.stop()
+    assert run.kill_timer.isActive() and run.kill_timer.interval() == 210_000
+    _phase(run, protocol.PHASE_EXPORT, 1)  # it heard the stop and exports: the grace starts again
+    assert run.kill_timer.isActive() and run.kill_timer.remainingTime() > 200_000
