@@ -79,6 +79,10 @@ def setup(device: torch.device) -> tuple[Dist | None, torch.device]:
     if not launched():
         return None, device
     rank, world = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
+    if os.environ.get("OMP_NUM_THREADS", "").isdigit():
+        # torchrun gives each of K processes on a machine its share of the cores here; pick_device has just set
+        # torch to all of them, which K processes at once would oversubscribe K times.
+        torch.set_num_threads(max(1, int(os.environ["OMP_NUM_THREADS"])))
     if device.type == "cuda":
         device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
         torch.cuda.set_device(device)

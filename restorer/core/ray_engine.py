@@ -14,6 +14,7 @@ Ray is an optional extra (``pip install 'restorer[cluster]'``) and only this mod
 from __future__ import annotations
 
 import importlib.util
+import logging
 import os
 import socket
 import time
@@ -78,9 +79,9 @@ class PhotoWorker:
         from restorer.core.models import load_model
         from restorer.core.sidecar import hints_source
 
-        if threads:
-            torch.set_num_threads(threads)
         self.model = load_model(model, device=device)
+        if threads:  # after load_model: choosing the CPU device sets torch to all of the node's cores
+            torch.set_num_threads(threads)
         self.options = options
         self.warnings: list[str] = []
         self.hints_for = hints_source(options["hints"], options["no_hints"], self.warnings.append)
@@ -116,10 +117,14 @@ class PhotoWorker:
 def _connect(ray: Any, address: str | None) -> bool:
     """Join the cluster at ``address``, or start a private local instance; True when this call started Ray."""
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # offline: nothing is reported anywhere
+    # Ray's own notices (its C++ core's, Ray Data's execution plan) would bury the photo bar; failures still come
+    # back as exceptions, and the session's logs under /tmp/ray keep everything.
+    os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "fatal")
+    logging.getLogger("ray.data").setLevel(logging.ERROR)
     if ray.is_initialized():
         return False
     env = {k: os.environ[k] for k in FORWARDED_ENV if k in os.environ}
-    kwargs: dict[str, Any] = dict(include_dashboard=False, log_to_driver=False, logging_level="warning",
+    kwargs: dict[str, Any] = dict(include_dashboard=False, log_to_driver=False, logging_level="error",
                                   runtime_env={"env_vars": env} if env else None)
     if address is None:
         kwargs.update(address="local", num_cpus=os.cpu_count() or 1, object_store_memory=LOCAL_OBJECT_STORE_BYTES)

@@ -2,6 +2,8 @@
 import json
 import sys
 
+import torch
+
 from training import distributed
 from training.loop import TrainConfig, Trainer
 
@@ -12,4 +14,5 @@ if __name__ == "__main__":
     finally:
         distributed.shutdown()
     print(json.dumps({"rank": trainer.dist.rank if trainer.dist else 0, "steps": result["steps"],
-                      "card": result.get("card")}))
+                      "card": result.get("card"),
+                      "threads": torch.get_num_threads()}))

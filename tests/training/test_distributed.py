@@ -60,11 +60,13 @@ def test_two_torchrun_processes_train_like_one_and_resume_alone(tmp_path):
     data = _colour_photos(tmp_path / "photos")
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
     proc = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
-                           str(ROOT / "tests" / "training" / "ddp_run.py"), json.dumps(_cfg(data, tmp_path / "two"))],
+                           str(ROOT / "tests" / "training" / "ddp_run.py"),
+                           json.dumps(_cfg(data, tmp_path / "two", threads=None))],
                           capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
     ranks = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
     assert sorted(r["rank"] for r in ranks) == [0, 1] and all(r["steps"] == 20 for r in ranks)
+    assert all(r["threads"] == 1 for r in ranks)  # OMP_NUM_THREADS, not all the cores in each process
     assert [r["card"] is not None for r in sorted(ranks, key=lambda r: r["rank"])] == [True, False]
     two = torch.load(tmp_path / "two" / "last.pt", weights_only=True)
     assert two["step"] == 20 and two["images_seen"] == 80  # the global batch, counted once
