@@ -38,18 +38,19 @@ from restorer.gui.zoom_view import ViewSync
 MIN_MODELS, MAX_MODELS = 2, 4
 
 
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("CompareView", text)
+#: A bare ``translate(context, text)`` call is what pyside6-lupdate finds outside a QObject's methods.
+translate = QCoreApplication.translate
 
 
 def describe_result(r: jobs.CompareResult) -> str:
     """The tile caption: model, time, metrics (plain text, one line per idea)."""
     if r.error:
-        return _tr("{model} — failed: {reason}").format(model=r.model_name, reason=r.error)
+        return translate("CompareView", "{model} — failed: {reason}").format(model=r.model_name, reason=r.error)
     t = f"{r.seconds:.2f} s"
     if r.load_seconds > 0.05:
-        t += _tr(" (+{seconds:.1f} s loading)").format(seconds=r.load_seconds)
-    bits = [_tr("colourfulness {value:.1f}").format(value=r.colourfulness) if r.colourfulness is not None else ""]
+        t += translate("CompareView", " (+{seconds:.1f} s loading)").format(seconds=r.load_seconds)
+    bits = [translate("CompareView", "colourfulness {value:.1f}").format(value=r.colourfulness)
+            if r.colourfulness is not None else ""]
     if r.psnr is not None:
         bits.append("PSNR ∞" if math.isinf(r.psnr) else f"PSNR {r.psnr:.2f} dB")
     if r.ssim is not None:
@@ -64,7 +65,7 @@ class CompareTile(QWidget):
     def __init__(self, model_name: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model_name = model_name
-        self.label = QLabel(_tr("{model} — waiting…").format(model=model_name))
+        self.label = QLabel(translate("CompareView", "{model} — waiting…").format(model=model_name))
         self.label.setWordWrap(True)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
@@ -72,7 +73,7 @@ class CompareTile(QWidget):
         self.view.set_placeholder("")
         self.view.set_display("after", False)
         self.view.set_captions(model_name, model_name)
-        self.view.setAccessibleName(_tr("{model} result").format(model=model_name))
+        self.view.setAccessibleName(translate("CompareView", "{model} result").format(model=model_name))
         self.result: jobs.CompareResult | None = None
         lay = QVBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)
@@ -82,7 +83,8 @@ class CompareTile(QWidget):
 
     def set_running(self, fraction: float | None = None) -> None:
         pct = "" if fraction is None else f" {int(fraction * 100)} %"
-        self.label.setText(_tr("{model} — running…{pct}").format(model=self.model_name, pct=pct))
+        self.label.setText(translate("CompareView", "{model} — running…{pct}").format(model=self.model_name,
+                                                                                       pct=pct))
 
     def set_result(self, r: jobs.CompareResult) -> None:
         self.result = r

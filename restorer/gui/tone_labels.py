@@ -17,8 +17,8 @@ _CACHE_SIZE = 4
 _cache: list[tuple[weakref.ref, Tone]] = []
 
 
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("ToneLabels", text)
+#: A bare ``translate(context, text)`` call is what pyside6-lupdate finds outside a QObject's methods.
+translate = QCoreApplication.translate
 
 
 def photo_tone(image: Any) -> Tone:
@@ -39,12 +39,14 @@ def is_reference(image: Any) -> bool:
 
 def original_caption(image: Any) -> str:
     """The viewer's caption for the original."""
-    return {"colour": _tr("Original (colour: ground truth)"), "toned": _tr("Original (toned scan)"),
-            "gray": _tr("Original")}[photo_tone(image)]
+    return {"colour": translate("ToneLabels", "Original (colour: ground truth)"),
+            "toned": translate("ToneLabels", "Original (toned scan)"),
+            "gray": translate("ToneLabels", "Original")}[photo_tone(image)]
 
 
 def reference_series(image: Any) -> tuple[str, str]:
     """(label, role) of the original in the histogram dock (roles of :func:`restorer.gui.jobs.compute_histograms`:
     "truth" is measured against; "toned" shows its a/b like a reference would but scores nothing)."""
-    return {"colour": (_tr("Ground truth"), "truth"), "toned": (_tr("Original (toned scan)"), "toned"),
-            "gray": (_tr("Original"), "original")}[photo_tone(image)]
+    return {"colour": (translate("ToneLabels", "Ground truth"), "truth"),
+            "toned": (translate("ToneLabels", "Original (toned scan)"), "toned"),
+            "gray": (translate("ToneLabels", "Original"), "original")}[photo_tone(image)]

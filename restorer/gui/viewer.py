@@ -31,8 +31,8 @@ from restorer.gui.zoom_view import ViewSync, ZoomView
 __all__ = ["BeforeAfterItem", "PhotoView", "PhotoViewer", "ViewSync", "ZoomView"]
 
 
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("PhotoViewer", text)
+#: A bare ``translate(context, text)`` call is what pyside6-lupdate finds outside a QObject's methods.
+translate = QCoreApplication.translate
 
 
 class BeforeAfterItem(QGraphicsItem):
@@ -395,8 +395,8 @@ class PhotoViewer(QWidget):
     @staticmethod
     def mode_label(mode: str) -> str:
         """The mode's name for menus and toolbars."""
-        return {"split": _tr("Split"), "side": _tr("Side by side"), "toggle": _tr("Colour"),
-                "original": _tr("Original")}[mode]
+        return {"split": translate("PhotoViewer", "Split"), "side": translate("PhotoViewer", "Side by side"),
+                "toggle": translate("PhotoViewer", "Colour"), "original": translate("PhotoViewer", "Original")}[mode]
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)

@@ -208,7 +208,8 @@ def test_lupdate_extracts_the_marked_strings(tmp_path):
     for expected in (("MainWindow", "&Open photos…"), ("MainWindow", "&Compare models"),
                      ("TrainProgress", "Reading and checking the photos (gray and unreadable ones are skipped)…"),
                      ("TrainDialog", "&Start training"), ("QueuePanel", "Batch queue"),
-                     ("ModelPicker", "No model")):
+                     ("ModelPicker", "No model"), ("PhotoViewer", "Side by side"),
+                     ("ToneLabels", "Original (toned scan)")):
         assert expected in sources, expected
     assert len(sources) > 300
 
