@@ -4,7 +4,9 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
+from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
 from PySide6.QtWidgets import QApplication
 
 from restorer.gui import settings as S
@@ -21,7 +23,31 @@ def create_app(argv: Sequence[str] | None = None) -> QApplication:
     from restorer.gui.window_actions import app_icon
 
     app.setWindowIcon(app_icon())
+    if not getattr(app, "restorer_translators", None):
+        app.restorer_translators = install_translations(app)
     return app  # type: ignore[return-value]
+
+
+def translations_dir() -> Path:
+    """Where translations of the app live: ``resources/translations/restorer_<language>.qm`` (made with
+    pyside6-lupdate and pyside6-lrelease, see the README), so a language is added without code changes."""
+    from restorer.paths import resources_dir
+
+    return resources_dir() / "translations"
+
+
+def install_translations(app: QApplication, locale: QLocale | None = None,
+                         folder: Path | None = None) -> list[QTranslator]:
+    """Load the app's translation for ``locale`` (the system's) and Qt's own (its standard buttons and dialogs),
+    when there are any; the translators installed (kept: Qt does not own them)."""
+    locale = locale or QLocale.system()
+    found = []
+    for name, where in (("restorer", folder or translations_dir()),
+                        ("qtbase", Path(QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)))):
+        t = QTranslator(app)
+        if t.load(locale, name, "_", str(where)) and app.installTranslator(t):
+            found.append(t)
+    return found
 
 
 def _no_display() -> bool:

@@ -16,7 +16,8 @@ def test_run_cli_opens_the_files(qtbot, only_tiny_models, gray_png, monkeypatch)
     seen = {}
 
     def fake_exec(self=None):
-        win = next(w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow))
+        # The one run_cli showed: closed windows of earlier tests may still be waiting for their deletion.
+        win = next(w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible())
         qtbot.waitUntil(lambda: win.strip.count() == 1, timeout=20_000)
         seen["title"] = win.windowTitle()
         seen["icon"] = not QApplication.windowIcon().isNull()

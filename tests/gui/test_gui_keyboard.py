@@ -13,7 +13,7 @@ from xml.etree import ElementTree
 import numpy as np
 import pytest
 from guihelpers import open_and_wait
-from PySide6.QtCore import QTranslator
+from PySide6.QtCore import QLocale, QTranslator
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QApplication
 
@@ -259,3 +259,34 @@ def test_hint_region_queue_and_toolbar_widgets_have_accessible_names(window):
 
     buddies = {lab.text(): lab.buddy() for lab in window.findChildren(QLabel) if lab.buddy() is not None}
     assert buddies.get("&Model:") is window.model_combo and buddies.get("Co&lour:") is window.strength_box
+
+
+def test_a_translation_is_a_file_in_the_translations_folder(qapp, tmp_path):
+    """Adding a language needs no code: a restorer_<lang>.qm in the translations folder is loaded at start-up."""
+    from restorer.gui.app import install_translations, translations_dir
+    from restorer.gui.train_dialog import TrainDialog
+
+    lrelease = shutil.which("pyside6-lrelease", path=str(Path(sys.executable).parent)) or shutil.which(
+        "pyside6-lrelease")
+    if lrelease is None:
+        pytest.skip("pyside6-lrelease is not installed")
+    assert translations_dir().name == "translations"
+    (tmp_path / "restorer_fr.ts").write_text(
+        '<?xml version="1.0" encoding="utf-8"?><!DOCTYPE TS><TS version="2.1" language="fr">'
+        "<context><name>MainWindow</name><message><source>&amp;Open photos…</source>"
+        "<translation>&amp;Ouvrir des photos…</translation></message></context>"
+        "<context><name>TrainDialog</name><message><source>Fine-tune a model on your photos</source>"
+        "<translation>Affiner un modèle sur vos photos</translation></message></context></TS>", encoding="utf-8")
+    subprocess.run([lrelease, str(tmp_path / "restorer_fr.ts"), "-qm", str(tmp_path / "restorer_fr.qm")],
+                   check=True, capture_output=True, timeout=60)
+    installed = install_translations(qapp, QLocale(QLocale.Language.French), tmp_path)
+    try:
+        assert installed
+        assert QApplication.translate("MainWindow", "&Open photos…") == "&Ouvrir des photos…"
+        dlg = TrainDialog()
+        assert dlg.windowTitle() == "Affiner un modèle sur vos photos"
+        dlg.deleteLater()
+    finally:
+        for t in installed:
+            qapp.removeTranslator(t)
+    assert QApplication.translate("MainWindow", "&Open photos…") == "&Open photos…"
