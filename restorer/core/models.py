@@ -205,12 +205,32 @@ def _frozen_keys(net, card: ModelCard) -> set[str]:
     return {k for k in net.state_dict() if k.startswith(prefixes)}
 
 
-def load_network(card: ModelCard):
-    """Rebuild the network of ``card`` and load its weights, checking that every tensor is accounted for."""
+def _unfilled_build(card: ModelCard):
+    """``build_network`` without drawing random initial weights: every weight is replaced by a stored one right
+    after (``load_network`` checks that none is left out), and drawing them took a third of the default model's
+    load (0.09 s of CPU for vgg16_unet's 15 M trunk weights). A torch function mode is per thread, so a network
+    built at the same time on another thread (a training) is initialised as usual."""
+    from torch.overrides import TorchFunctionMode
+
+    class _NoRandomInit(TorchFunctionMode):
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            kwargs = kwargs or {}
+            if getattr(func, "__name__", "") in _RANDOM_INITS:
+                return args[0] if args else kwargs["tensor"]  # the tensor, left as allocated
+            return func(*args, **kwargs)
+
+    with _NoRandomInit():
+        return build_network(card)
+
+
+_RANDOM_INITS = frozenset({"uniform_", "normal_", "kaiming_uniform_", "kaiming_normal_", "xavier_uniform_",
+                           "xavier_normal_", "trunc_normal_", "orthogonal_"})
+
+
+def _stored_state(card: ModelCard) -> dict[str, Any]:
+    """The trunk named in the card (checksum checked) under its prefix, overlaid with the model's own file."""
     from safetensors.torch import load_file
 
-    net = build_network(card)
-    expected = net.state_dict()
     state: dict[str, Any] = {}
     if card.backbone:
         bfile = backbones_dir() / card.backbone["file"]
@@ -222,13 +242,19 @@ def load_network(card: ModelCard):
         from restorer.nets.backbones import load_backbone_state
 
         prefix = card.backbone["prefix"]
-        for k, v in load_backbone_state(bfile.name).items():
-            state[prefix + k] = v
+        state.update((prefix + k, v) for k, v in load_backbone_state(bfile.name).items())
     try:
-        stored = load_file(str(card.weights_path))
+        state.update(load_file(str(card.weights_path)))
     except Exception as e:  # safetensors raises its own error types for corrupt files
         raise ModelError(f"cannot read weights of model {card.name!r}: {e}") from None
-    state.update(stored)
+    return state
+
+
+def load_network(card: ModelCard):
+    """Rebuild the network of ``card`` and load its weights, checking that every tensor is accounted for."""
+    net = _unfilled_build(card)
+    expected = net.state_dict()
+    state = _stored_state(card)
     missing = [k for k in expected if k not in state and not k.endswith("num_batches_tracked")]
     unexpected = [k for k in state if k not in expected]
     if missing or unexpected:
@@ -239,19 +265,21 @@ def load_network(card: ModelCard):
             raise ModelError(f"weights of model {card.name!r}: {k} has shape {tuple(state[k].shape)}, "
                              f"expected {tuple(v.shape)}")
     state = {k: (v.to(expected[k].dtype) if v.is_floating_point() else v) for k, v in state.items()}
-    net.load_state_dict(state, strict=False)  # strictness checked above, modulo num_batches_tracked
+    # assign: the network takes the converted tensors themselves instead of a second copy of every weight.
+    net.load_state_dict(state, strict=False, assign=True)  # strictness checked above, modulo num_batches_tracked
     return net
 
 
 def load_model(name: str | ModelCard = "default", device: str = "auto"):
-    """Load a model by name or card; returns a ``Colorizer`` in eval mode on the chosen device."""
+    """Load a model by name or card; returns a ``Colorizer`` in eval mode on the chosen device, set up for
+    fast CPU inference when that is the device (``Colorizer.for_cpu_inference``)."""
     from restorer.core.colorizer import Colorizer
-    from restorer.core.device import pick_device
+    from restorer.core.device import cpu_has_native_bf16, pick_device
 
     card = resolve(name)
     dev = pick_device(device) if isinstance(device, str) else device
-    net = load_network(card)
-    return Colorizer(net, card).to(dev).eval()
+    model = Colorizer(load_network(card), card).to(dev).eval()
+    return model.for_cpu_inference(bf16=cpu_has_native_bf16()) if model.device.type == "cpu" else model
 
 
 def trainable_state(net, card: ModelCard) -> dict[str, Any]:
