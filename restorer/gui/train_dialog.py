@@ -112,6 +112,7 @@ class TrainDialog(QDialog):
         self.taken: set[str] = set()
         self._close_parent_when_done = False
         self._count_worker: Worker | None = None
+        self._counting = ""  # the folder the count worker walks
         self._build()
         self.set_models(cards)
         if parent is not None:
@@ -292,13 +293,14 @@ class TrainDialog(QDialog):
             return
         self.data_info.setText(self.tr("Looking for photos…"))
         w = Worker(count_photos, folder, name="count training photos")
-        w.returned.connect(lambda n, folder=folder: self._on_counted(folder, n))
+        self._counting = folder
+        w.returned.connect(self._on_counted)  # a bound method: Qt drops the call if the dialog is gone by then
         watch(w, inline=self.data_info.setText)
         self._count_worker = w
         w.start(pool("io"))
 
-    def _on_counted(self, folder: str, n: int | None) -> None:
-        if folder != self.data_edit.text().strip():
+    def _on_counted(self, n: int | None) -> None:
+        if self._counting != self.data_edit.text().strip():
             return  # the user typed on
         if n is None:
             self.data_info.setText(self.tr("No such folder."))

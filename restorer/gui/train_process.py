@@ -367,6 +367,7 @@ class TrainRun(QObject):
                 self._take_line(channel, self._partial[channel])
                 self._partial[channel] = ""
         self.poll()
+        self._take_progress()
         req = self.request
         card = req.out_dir / f"{req.name}.json"
         normal = status == QProcess.ExitStatus.NormalExit and code == 0
@@ -388,6 +389,15 @@ class TrainRun(QObject):
             out = TrainOutcome(False, req.name, None, self.stopping,
                                self.tr("Training failed: {reason}").format(reason=why) + self._kept_note(), details)
         self._finish(out)
+
+    def _take_progress(self) -> None:
+        """The run's last checkpoint record: log rows come every 20 steps, so the steps and minutes at the end
+        are only there."""
+        done = protocol.read_progress(self.request.run_dir)
+        if done and self.status.train_step >= 0:
+            self.status.train_step = max(self.status.train_step, int(done.get("steps") or 0))
+            self.status.minutes = max(self.status.minutes, float(done.get("minutes") or 0.0))
+            self.status.row_time = None
 
     def _kept_note(self) -> str:
         """A run that ended without a model keeps its checkpoint, so ``restorer train --resume`` can go on."""

@@ -199,7 +199,9 @@ class TrainProgress(QGroupBox):
         budget = run.request.minutes
         minutes = run.status.minutes_now(budget)
         self.bar.setValue(int(1000 * min(1.0, minutes / budget)))
-        self.bar.setFormat(self.tr("{done} of {budget} min").format(done=f"{minutes:.1f}", budget=f"{budget:g}"))
+        # A step is never cut short, so the last one may end past the budget.
+        text = self.tr("{done} of {budget} min") if minutes <= budget else self.tr("{done} min (budget {budget})")
+        self.bar.setFormat(text.format(done=f"{minutes:.1f}", budget=f"{budget:g}"))
 
     def _show_checks(self, st: TrainStatus) -> None:
         bits = []
@@ -221,6 +223,11 @@ class TrainProgress(QGroupBox):
         """Show the end of the run; False when nothing was trained (the live widgets are hidden then)."""
         self.clock.stop()
         self.bar.setRange(0, 1000)
+        if self.run is not None and self.run.status.train_step >= 0:
+            self._show_minutes()
+            st = self.run.status
+            speed = self.tr("{speed} images/s · ").format(speed=f"{st.img_per_s:.1f}") if st.img_per_s else ""
+            self.speed_label.setText(speed + self.tr("{steps} steps").format(steps=st.train_step))
         if outcome.ok:
             self.bar.setValue(1000)
             self.stage_label.setText(self.tr("Stopped.") if outcome.stopped else self.tr("Done."))

@@ -212,3 +212,17 @@ def test_the_stop_grace_follows_the_step_time(qtbot, dialog, sleeping_trainer, t
     assert run.kill_timer.isActive() and run.kill_timer.interval() == 210_000
     _phase(run, protocol.PHASE_EXPORT, 1)  # it heard the stop and exports: the grace starts again
     assert run.kill_timer.isActive() and run.kill_timer.remainingTime() > 200_000
+
+
+def test_the_end_shows_the_checkpoints_steps_and_minutes(qtbot, dialog, sleeping_trainer, tmp_path):
+    """The log has a row every 20 steps; the last checkpoint's record says where the run really ended, even
+    past its budget (a step is never cut short)."""
+    from restorer.gui.train_process import TrainOutcome
+
+    run = dialog.start(_request(dialog, tmp_path))
+    _rows(run, protocol.log_row(1, 40.0, protocol.STAGE_REC, img_per_s="2.00"))
+    values = {**dict.fromkeys(protocol.PROGRESS_FIELDS, 0), "steps": 7, "minutes": 46.5}
+    (run.request.run_dir / protocol.PROGRESS_JSON).write_text(protocol.progress_record(values))
+    run._take_progress()
+    dialog.progress_box.finish(TrainOutcome(True, "mine", None, True, "saved"))
+    assert dialog.bar.format() == "46.5 min (budget 45)" and dialog.speed_label.text() == "2.0 images/s · 7 steps"
