@@ -34,12 +34,14 @@ def gray_of(gt: np.ndarray) -> np.ndarray:
     return from_float(lab_to_rgb(lab), np.uint8)
 
 
-def results(gray: np.ndarray, model, net=None) -> list[np.ndarray]:
-    """The model's own result and its K alternatives at full size (uint8), through the engine's path."""
+def results(gray: np.ndarray, model, net=None, base_L=None) -> list[np.ndarray]:
+    """The model's own result and its K alternatives at full size (uint8), through the engine's path.
+
+    ``base_L``: the model's (ab, L) for ``gray`` when already computed (``--cache``)."""
     from restorer.core import engine
     from restorer.core.variations import alternatives
 
-    base, L = engine.network_ab(gray, model)
+    base, L = base_L if base_L is not None else engine.network_ab(gray, model)
     out = []
     for ab in [base, *alternatives(base, L, net)]:
         A, B = engine.guided_coefficients(engine.finish_ab(ab, L), L)
@@ -92,6 +94,26 @@ def summary(per: list[dict]) -> dict:
             "to_model_ab": float(np.mean([p["to_model_ab"] for p in ok]))}
 
 
+def base_cache(path: Path, paths: list[Path], model, save_every: int = 10) -> dict[str, np.ndarray]:
+    """{"ab/<name>": ab, "L/<name>": L} of the model on each photo's gray version: what ``path`` holds, the rest
+    computed and saved every ``save_every`` photos (so a stopped run keeps what it did)."""
+    from restorer.core import engine, metrics
+    from restorer.core.atomic import atomic_path
+    from restorer.core.io import read_image
+
+    out: dict[str, np.ndarray] = dict(np.load(path)) if path.exists() else {}
+    todo = [p for p in paths if f"ab/{p.name}" not in out]
+    t0 = time.time()
+    for n, p in enumerate(todo):
+        gray = gray_of(metrics.to_uint8_rgb(read_image(p).pixels[..., :3]))
+        out[f"ab/{p.name}"], out[f"L/{p.name}"] = engine.network_ab(gray, model)
+        print(f"cache {n + 1}/{len(todo)} ({time.time() - t0:.0f} s)", flush=True)
+        if (n + 1) % save_every == 0 or n + 1 == len(todo):
+            with atomic_path(path) as tmp, open(tmp, "wb") as f:
+                np.savez(f, **out)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("folder")
@@ -100,19 +122,31 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--chroma", type=float, default=10.0, help="chromatic pixels: true chroma above this")
     ap.add_argument("--grid", default="0,37,74,111,148,185", help="indices of the photos in the grid")
     ap.add_argument("--limit", type=int, default=0)
+    ap.add_argument("--cache", default=None, help="a .npz of the model's predictions per photo: read when it "
+                    "exists, else written (the base network is the costly part; run it once, e.g. with --only-cache)")
+    ap.add_argument("--only-cache", action="store_true", help="only compute --cache")
+    ap.add_argument("--part", default="0/1", metavar="I/N", help="with --only-cache: every N-th photo from the "
+                    "I-th (N processes fill N caches; the evaluation takes them comma-separated in --cache)")
     ap.add_argument("--variations", default=None, help="a variations card (default: the installed network)")
     args = ap.parse_args(argv)
 
     from restorer.core import metrics
-    from restorer.core.atomic import write_text
     from restorer.core.io import read_image
     from restorer.core.models import load_model
     from restorer.core.variations import load_variations
     from training.data import list_images
 
     model = load_model(args.model, device="cpu")
-    net = load_variations(args.variations)
     paths = list_images(args.folder)[: args.limit or None]
+    cached: dict[str, np.ndarray] = {}
+    if args.only_cache:
+        i, n = (int(v) for v in args.part.split("/"))
+        base_cache(Path(args.cache), paths[i::n], model)
+        return 0
+    for c in (args.cache or "").split(","):
+        if c and Path(c).exists():
+            cached.update(np.load(c))
+    net = load_variations(args.variations)
     want = {int(i) for i in args.grid.split(",") if i}
     per, rows, t0 = [], [], time.time()
     for n, p in enumerate(paths):
@@ -121,22 +155,31 @@ def main(argv: list[str] | None = None) -> int:
             continue
         gt = metrics.to_uint8_rgb(img.pixels[..., :3])
         gray = gray_of(gt)
-        outs = results(gray, model, net)
+        key = f"ab/{p.name}"
+        outs = results(gray, model, net, (cached[key], cached[f"L/{p.name}"]) if key in cached else None)
         per.append({"photo": p.name, "gray_psnr": metrics.psnr(gray, gt), **score(gt, outs, args.chroma)})
         if n in want:
             rows.append([gt, *outs])
+        if len(per) % 10 == 0:
+            write_report(Path(args.out), model, net, args, per)
         print(f"{n + 1}/{len(paths)} {p.name}: pairwise {per[-1]['pairwise_ab']}, psnr "
               f"{[round(v, 2) for v in per[-1]['psnr']]} gray {per[-1]['gray_psnr']:.2f} ({time.time() - t0:.0f} s)",
               flush=True)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    report = {"model": model.card.name, "variations": str(net.card.path), "chroma_threshold": args.chroma, "folder": args.folder,
-              "summary": summary(per), "photos": per}
-    write_text(out / "variations.json", json.dumps(report, indent=1) + "\n")
+    report = write_report(Path(args.out), model, net, args, per)
     if rows:
-        grid(rows, out / "grid.jpg")
+        grid(rows, Path(args.out) / "grid.jpg")
     print(json.dumps(report["summary"], indent=1))
     return 0
+
+
+def write_report(out: Path, model, net, args, per: list[dict]) -> dict:
+    from restorer.core.atomic import write_text
+
+    out.mkdir(parents=True, exist_ok=True)
+    report = {"model": model.card.name, "variations": net.card.name, "chroma_threshold": args.chroma,
+              "folder": args.folder, "summary": summary(per), "photos": per}
+    write_text(out / "variations.json", json.dumps(report, indent=1) + "\n")
+    return report
 
 
 if __name__ == "__main__":

@@ -179,6 +179,16 @@ def train(cache: dict, run: Path, minutes: float, batch: int, crop: int, lr: flo
                         "cpu_minutes": round(_cpu_minutes() - cpu0, 2)}
 
 
+def _from_best(run: Path) -> tuple[torch.nn.Module, dict]:
+    from restorer.nets import create_arch
+
+    ckpt = torch.load(run / "best.pt")
+    net = create_arch("variations_unet")
+    net.load_state_dict(ckpt["state"])
+    best = ckpt["metrics"]
+    return net.eval(), {"best": best, "steps": best["step"], "cpu_minutes": best["cpu_minutes"]}
+
+
 def export(net, info: dict, cache: dict, args, folder: Path) -> Path:
     from restorer.core.models import ModelCard, save_model
 
@@ -212,6 +222,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--mean-weight", type=float, default=0.1)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--every", type=int, default=50, help="steps between selection-split checks")
+    ap.add_argument("--from-best", action="store_true",
+                    help="export the run's best checkpoint so far (a run stopped early) instead of training")
     ap.add_argument("--out", default=None, help="export folder (default resources/models/variations)")
     args = ap.parse_args(argv)
     run = Path(args.run)
@@ -223,9 +235,12 @@ def main(argv: list[str] | None = None) -> int:
         cache = build_cache(args.data, args.model, args.photos, args.select, args.seed)
         with atomic_path(cache_path) as tmp:
             torch.save(cache, tmp)
-    net, info = train(cache, run, args.minutes, args.batch, args.crop, args.lr, args.mean_weight, args.seed,
-                      args.every)
-    (run / "history.json").write_text(json.dumps(info, indent=1))
+    if args.from_best:
+        net, info = _from_best(run)
+    else:
+        net, info = train(cache, run, args.minutes, args.batch, args.crop, args.lr, args.mean_weight, args.seed,
+                          args.every)
+        (run / "history.json").write_text(json.dumps(info, indent=1))
     print(f"exported {export(net, info, cache, args, Path(args.out) if args.out else bundled_models_dir() / 'variations')}")
     return 0
 
