@@ -28,7 +28,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QProgressBar,
     QPushButton,
     QSpinBox,
@@ -41,6 +40,7 @@ from PySide6.QtWidgets import (
 from restorer.core.color import MAX_STRENGTH
 from restorer.gui import jobs
 from restorer.gui import settings as S
+from restorer.gui.ask import confirm
 from restorer.gui.drops import accept_files, take_files
 from restorer.gui.model_picker import fill_combo
 from restorer.gui.notifier import Notifier
@@ -443,16 +443,11 @@ class QueuePanel(QDockWidget):
     def ask_close(self) -> bool:
         """True to stop the batch and quit. A method so tests can answer it."""
         c = self.counts()
-        box = QMessageBox(QMessageBox.Icon.Question, self.tr("A batch is running"),
-                          self.tr("{count} photos of the batch are not colourised yet.").format(
-                              count=c[WAITING] + c[RUNNING]),
-                          QMessageBox.StandardButton.NoButton, self.window())
-        box.setInformativeText(self.tr("Stop it and quit? Finished photos are kept; start the batch again later "
-                                       "and it skips them."))
-        stop = box.addButton(self.tr("Stop and quit"), QMessageBox.ButtonRole.AcceptRole)
-        box.addButton(QMessageBox.StandardButton.Cancel)
-        box.exec()
-        return box.clickedButton() is stop
+        return confirm(self.window(), self.tr("A batch is running"),
+                       self.tr("{count} photos of the batch are not colourised yet.").format(
+                           count=c[WAITING] + c[RUNNING]),
+                       self.tr("Stop it and quit? Finished photos are kept; start the batch again later and it "
+                               "skips them."), self.tr("Stop and quit"))
 
     def confirm_close(self) -> bool:
         """Whether the window may close: no batch, or the user chose to stop it (it is then cancelled)."""

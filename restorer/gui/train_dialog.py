@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 from restorer.core.models import MAX_NAME
 from restorer.gui import jobs
 from restorer.gui import settings as S
+from restorer.gui.ask import confirm
 from restorer.gui.model_picker import fill_combo
 from restorer.gui.notifier import watch
 from restorer.gui.train_process import (
@@ -414,15 +415,11 @@ class TrainDialog(QDialog):
     # -- the run's checkpoints -------------------------------------------------------------------------------
     def ask_delete_checkpoints(self, size: int) -> bool:
         """Whether to delete the finished run's checkpoints. A method so tests can answer it."""
-        box = QMessageBox(QMessageBox.Icon.Question, self.tr("Delete the checkpoints?"),
-                          self.tr("Delete this run's checkpoints ({size})?").format(size=megabytes(size)),
-                          QMessageBox.StandardButton.NoButton, self)
-        box.setInformativeText(self.tr("The model stays in your model list. Without them this run cannot be "
-                                       "continued with restorer train --resume."))
-        delete = box.addButton(self.tr("&Delete"), QMessageBox.ButtonRole.DestructiveRole)
-        box.addButton(QMessageBox.StandardButton.Cancel)
-        box.exec()
-        return box.clickedButton() is delete
+        return confirm(self, self.tr("Delete the checkpoints?"),
+                       self.tr("Delete this run's checkpoints ({size})?").format(size=megabytes(size)),
+                       self.tr("The model stays in your model list. Without them this run cannot be continued "
+                               "with restorer train --resume."),
+                       self.tr("&Delete"), QMessageBox.ButtonRole.DestructiveRole)
 
     def delete_checkpoints(self) -> Worker | None:
         """The "Delete this run's checkpoints" button: asks, then deletes them on a worker."""

@@ -177,3 +177,25 @@ def test_time_left_reads_like_a_person_would_say_it():
     assert time_left([30.0], 10) == "about 5 min left"
     assert time_left([60.0], 120) == "about 2.0 h left"
     S.put(S.QUEUE_INPUTS, [])
+
+
+def test_the_close_question_says_what_is_left_and_answers_with_its_button(window):
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    from restorer.gui.queue_panel import QueuePanel
+
+    seen = []
+
+    def answer(text):
+        box = QApplication.activeModalWidget()
+        assert isinstance(box, QMessageBox)
+        seen.append(box.text())
+        next(b for b in box.buttons() if b.text().replace("&", "") == text).click()
+
+    queue = window.queue
+    QTimer.singleShot(0, lambda: answer("Stop and quit"))
+    assert QueuePanel.ask_close(queue) is True  # (the fixture answers for the window; this is the real box)
+    QTimer.singleShot(0, lambda: answer("Cancel"))
+    assert QueuePanel.ask_close(queue) is False
+    assert seen == ["0 photos of the batch are not colourised yet."] * 2

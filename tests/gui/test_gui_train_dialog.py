@@ -226,3 +226,23 @@ def test_the_end_shows_the_checkpoints_steps_and_minutes(qtbot, dialog, sleeping
     run._take_progress()
     dialog.progress_box.finish(TrainOutcome(True, "mine", None, True, "saved"))
     assert dialog.bar.format() == "46.5 min (budget 45)" and dialog.speed_label.text() == "2.0 images/s · 7 steps"
+
+
+def test_deleting_asks_first(qtbot, dialog):
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    seen = []
+
+    def answer(text):
+        box = QApplication.activeModalWidget()
+        assert isinstance(box, QMessageBox)
+        seen.append((box.text(), box.informativeText()))
+        next(b for b in box.buttons() if b.text().replace("&", "") == text).click()
+
+    dialog.show()
+    QTimer.singleShot(0, lambda: answer("Delete"))
+    assert dialog.ask_delete_checkpoints(183_000_000) is True
+    QTimer.singleShot(0, lambda: answer("Cancel"))
+    assert dialog.ask_delete_checkpoints(183_000_000) is False
+    assert seen[0][0] == "Delete this run's checkpoints (183 MB)?" and "--resume" in seen[0][1]
