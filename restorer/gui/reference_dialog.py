@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QProcess, QTimer, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import (
     QDialog,
@@ -32,16 +32,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from restorer.gui.child_process import MIN_GRACE_MS, ChildProcess, headline, stop_grace_ms, trainer_command
 from restorer.gui.notifier import watch
 from restorer.gui.train_dialog import ImagePanel
-from restorer.gui.train_process import trainer_command
 from restorer.gui.workers import JobControl, Worker, pool
 
 #: The child's files, as ``training.reference`` names them (not imported: that module pulls in torch).
 STATUS_JSON, PREVIEW_PNG, STOP_FILE, MODEL_DIR = "status.json", "preview.png", "STOP", "model"
 STAGED_NAME = "reference"
 POLL_MS = 400
-STOP_GRACE_MS = 15_000
+#: As long as the trainer's: a busy CPU made 15 s too short (exit 9, killed, instead of 130, stopped).
+STOP_GRACE_MS = MIN_GRACE_MS
 IMAGE_FILTER = "Photos (*.jpg *.jpeg *.png *.tif *.tiff *.bmp *.webp)"
 
 
@@ -72,14 +73,13 @@ class ReferenceRun(QObject):
         super().__init__(parent)
         self.folder = Path(tempfile.mkdtemp(prefix="restorer-reference-"))
         self.ref, self.target, self.minutes, self.base = ref, target, minutes, base
-        self.proc = QProcess(self)
-        self.proc.setProcessChannelMode(QProcess.ProcessChannelMode.MergedChannels)
-        self.proc.readyReadStandardOutput.connect(self._read_output)
-        self.proc.finished.connect(self._on_finished)
-        self.proc.errorOccurred.connect(self._on_error)
+        self.child = ChildProcess((self.folder / STOP_FILE).touch, self, merged=True)
+        self.proc = self.child.proc
+        self.child.ended.connect(self._on_finished)
+        self.child.failedToStart.connect(lambda _details: self._end(2, self.tr("could not start the trainer process")))
         self.timer = QTimer(self, interval=POLL_MS, timeout=self.poll)
         self._preview_mtime = 0.0
-        self._lines: list[str] = []
+        self._last: dict[str, Any] = {}
         self._ended = False
 
     @property
@@ -87,32 +87,34 @@ class ReferenceRun(QObject):
         return self.folder / MODEL_DIR / f"{STAGED_NAME}.json"
 
     def start(self) -> None:
-        program, args = trainer_command(["reference", "--ref", str(self.ref), str(self.target),
-                                         "-o", str(self.folder / "out"), "--minutes", f"{self.minutes:g}",
-                                         "--base", self.base, "--status-dir", str(self.folder)])
-        self.proc.start(program, args)
+        self.child.start(*trainer_command(["reference", "--ref", str(self.ref), str(self.target),
+                                           "-o", str(self.folder / "out"), "--minutes", f"{self.minutes:g}",
+                                           "--base", self.base, "--status-dir", str(self.folder)]))
         self.timer.start()
 
     def is_running(self) -> bool:
-        return self.proc.state() != QProcess.ProcessState.NotRunning
+        return self.child.is_running()
 
     def stop(self) -> None:
-        """Ask the child to stop at its next step; kill it if it has not within the grace period."""
-        if not self.is_running():
-            return
-        (self.folder / STOP_FILE).touch()
-        QTimer.singleShot(STOP_GRACE_MS, self.kill)
+        """Ask the child to stop at its next step; kill it if it has not within :meth:`stop_grace_ms`."""
+        self.child.stop(self.stop_grace_ms())
+
+    def stop_grace_ms(self) -> int:
+        """At least :data:`STOP_GRACE_MS`, longer when its steps are slow (a busy CPU, a preview being made)."""
+        return stop_grace_ms(self._last.get("minutes"), self._last.get("steps"), STOP_GRACE_MS)
 
     def kill(self) -> None:
-        if self.is_running():
-            self.proc.kill()
-            self.proc.waitForFinished(3000)
+        """End the child now and wait for it (briefly), so its folder can be removed."""
+        self.child.kill()
+        self.proc.waitForFinished(3000)
 
     def poll(self) -> None:
         try:
-            self.status.emit(json.loads((self.folder / STATUS_JSON).read_text(encoding="utf-8")))
+            self._last = json.loads((self.folder / STATUS_JSON).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             pass  # not written yet (the child is still loading the model)
+        else:
+            self.status.emit(self._last)
         p = self.folder / PREVIEW_PNG
         try:
             mtime = p.stat().st_mtime
@@ -124,22 +126,14 @@ class ReferenceRun(QObject):
             w.returned.connect(self.preview.emit)
             w.start(pool("io"))
 
-    def _read_output(self) -> None:
-        text = bytes(self.proc.readAllStandardOutput()).decode("utf-8", "replace")
-        self._lines = (self._lines + [ln for ln in text.splitlines() if ln.strip()])[-20:]
-
-    def _headline(self) -> str:
-        errors = [ln.removeprefix("error: ") for ln in self._lines if ln.startswith("error: ")]
-        return errors[-1] if errors else (self._lines[-1] if self._lines else "")
-
-    def _on_error(self, error: QProcess.ProcessError) -> None:
-        if error == QProcess.ProcessError.FailedToStart:
-            self._end(2, "could not start the trainer process")
-
-    def _on_finished(self, code: int, _status: QProcess.ExitStatus) -> None:
-        self._read_output()
+    def _on_finished(self, code: int, _normal_exit: bool) -> None:
         self.poll()
-        self._end(code, self._headline())
+        if self.child.killed and self.child.stopping:
+            text = self.tr("the trainer did not stop within {seconds} s and was ended").format(
+                seconds=self.child.grace_ms // 1000)
+        else:
+            text = headline(self.child.lines["out"])
+        self._end(code, text)
 
     def _end(self, code: int, text: str) -> None:
         if self._ended:

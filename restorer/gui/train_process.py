@@ -10,30 +10,28 @@ out-of-memory there must not take the open photos with it, and the GUI thread on
   photos, the first step, a validation, the export);
 * the newest validation grid (gray | model | original) is decoded on a worker;
 * creating the stop file asks the trainer to finish its step, save a checkpoint and export what it has; a
-  trainer that has not ended :data:`STOP_GRACE_MS` later is killed.
+  trainer that has not ended within a grace following its step time is killed
+  (:class:`restorer.gui.child_process.ChildProcess` runs it, as it runs every child of the app).
 
 It knows no widgets: :class:`restorer.gui.train_dialog.TrainDialog` shows what it reports.
 """
 from __future__ import annotations
 
-import re
-import sys
 import time
-from collections import deque
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QImage, QPainter
 
+from restorer.gui.child_process import MIN_GRACE_MS, ChildProcess, headline, trainer_command
+from restorer.gui.child_process import stop_grace_ms as paced_grace_ms
 from restorer.gui.workers import JobControl, Worker, pool
 from training import protocol
 
 POLL_MS = 500
-#: After asking the trainer to stop: one step, a validation and the export take seconds; a trainer still
-#: reading a big folder of photos has nothing to save yet, so ending it then loses nothing.
-STOP_GRACE_MS = 60_000
+#: The least grace after asking the trainer to stop (more when its steps are slow: :meth:`TrainRun.stop_grace_ms`).
+STOP_GRACE_MS = MIN_GRACE_MS
 ERROR_LINES = 15
 
 
@@ -59,19 +57,6 @@ def fresh_run_dir(name: str) -> Path:
 def validation_interval(minutes: float) -> float:
     """Minutes between validations: about six grids per run, so a short run shows one before it ends."""
     return round(min(10.0, max(1.0, minutes / 6)), 1)
-
-
-def trainer_command(args: Sequence[str]) -> tuple[str, list[str]]:
-    """Program and arguments running ``restorer <args>`` in a new process.
-
-    From a checkout or a venv this is the app's own interpreter with ``-m restorer``, so the child sees the same
-    packages. In the PyInstaller build ``sys.executable`` is the app itself, and its launcher
-    (packaging/launch.py) takes the subcommand as its first argument.
-    """
-    if getattr(sys, "frozen", False):
-        return sys.executable, list(args)
-    return sys.executable, ["-m", "restorer", *args]
-
 
 
 @dataclass
@@ -232,39 +217,34 @@ class TrainRun(QObject):
 
         self.request = request
         self.status = TrainStatus()
-        self.stopping = False
-        self.killed = False
         self.outcome: TrainOutcome | None = None
-        self.stdout_lines: deque[str] = deque(maxlen=200)
-        self.stderr_lines: deque[str] = deque(maxlen=200)
         self._log = protocol.LogTail(request.run_dir / protocol.LOG_CSV)
         self._grid_name = ""
         self._grid_worker: Worker | None = None
-        self._partial = {"out": "", "err": ""}
-
-        self.proc = QProcess(self)
-        env = QProcessEnvironment.systemEnvironment()
-        env.insert("PYTHONUNBUFFERED", "1")  # lines arrive as they are printed, not in 8 KB blocks
-        env.insert("PYTHONIOENCODING", "utf-8")  # folder names in messages, whatever the console's code page
         # The child must list (and export to) the same model folder as this window.
-        env.insert("RESTORER_USER_MODELS", str(user_models_dir()))
-        self.proc.setProcessEnvironment(env)
-        self.proc.setWorkingDirectory(str(request.run_dir))
-        self.proc.readyReadStandardOutput.connect(lambda: self._on_output("out"))
-        self.proc.readyReadStandardError.connect(lambda: self._on_output("err"))
-        self.proc.finished.connect(self._on_finished)
-        self.proc.errorOccurred.connect(self._on_error)
+        self.child = ChildProcess(self.stop_path.touch, self, cwd=str(request.run_dir),
+                                  env={"RESTORER_USER_MODELS": str(user_models_dir())})
+        self.proc = self.child.proc
+        self.kill_timer = self.child.kill_timer
+        self.stdout_lines, self.stderr_lines = self.child.lines["out"], self.child.lines["err"]
+        self.child.line.connect(self._take_line)
+        self.child.ended.connect(self._on_finished)
+        self.child.failedToStart.connect(self._on_failed_to_start)
         self.poll_timer = QTimer(self)
         self.poll_timer.setInterval(POLL_MS)
         self.poll_timer.timeout.connect(self.poll)
-        self.kill_timer = QTimer(self)
-        self.kill_timer.setSingleShot(True)
-        self.kill_timer.setInterval(STOP_GRACE_MS)
-        self.kill_timer.timeout.connect(self.kill)
 
     @property
     def stop_path(self) -> Path:
         return self.request.run_dir / protocol.STOP_FILE
+
+    @property
+    def stopping(self) -> bool:
+        return self.child.stopping
+
+    @property
+    def killed(self) -> bool:
+        return self.child.killed
 
     def start(self) -> None:
         try:
@@ -274,38 +254,25 @@ class TrainRun(QObject):
             self._finish(TrainOutcome(False, self.request.name, None, False,
                                       self.tr("Cannot create the training folder: {reason}").format(reason=e)))
             return
-        program, args = trainer_command(self.request.cli_args())
-        self.proc.start(program, args)
+        self.child.start(*trainer_command(self.request.cli_args()))
         if self.outcome is None:  # (FailedToStart may already have ended it)
             self.poll_timer.start()
 
     def is_running(self) -> bool:
-        return self.outcome is None and self.proc.state() != QProcess.ProcessState.NotRunning
+        return self.outcome is None and self.child.is_running()
 
     def stop(self) -> None:
         """Ask the trainer to save and export what it has; end it if it has not within :meth:`stop_grace_ms`."""
-        if not self.is_running() or self.stopping:
-            return
-        self.stopping = True
-        try:
-            self.stop_path.touch()
-        except OSError:
-            self.kill()
-            return
-        self.kill_timer.start(self.stop_grace_ms())
+        if self.is_running():
+            self.child.stop(self.stop_grace_ms())
 
     def stop_grace_ms(self) -> int:
         """:data:`STOP_GRACE_MS`, or longer when a step takes long: on a busy CPU one step took 50 s (and the first
         one 1.6 min), and the trainer must finish its step before it sees the stop."""
-        st = self.status
-        if st.train_step <= 0:
-            return STOP_GRACE_MS
-        return int(max(STOP_GRACE_MS, 2 * 60_000 * st.minutes / st.train_step + 30_000))
+        return paced_grace_ms(self.status.minutes, self.status.train_step, STOP_GRACE_MS)
 
     def kill(self) -> None:
-        if self.proc.state() != QProcess.ProcessState.NotRunning:
-            self.killed = True
-            self.proc.kill()
+        self.child.kill()
 
     # -- reading ---------------------------------------------------------------------------------------------
     def poll(self) -> None:
@@ -314,8 +281,7 @@ class TrainRun(QObject):
         changed = phase is not None and phase != self.status.phase
         if changed:
             self.status.phase = phase
-            if self.stopping and self.kill_timer.isActive():
-                self.kill_timer.start(self.stop_grace_ms())  # it validates or exports: it heard the stop
+            self.child.restart_grace(self.stop_grace_ms())  # it validates or exports: it heard the stop
         rows = self._log.read()
         for row in rows:
             self.status.update(row)
@@ -338,39 +304,21 @@ class TrainRun(QObject):
         self._grid_worker = w
         w.start(pool("io"))
 
-    def _on_output(self, channel: str) -> None:
-        raw = self.proc.readAllStandardOutput() if channel == "out" else self.proc.readAllStandardError()
-        text = self._partial[channel] + bytes(raw.data()).decode("utf-8", "replace")
-        *lines, self._partial[channel] = re.split(r"\r\n|\r|\n", text)
-        for line in lines:
-            self._take_line(channel, line)
-
     def _take_line(self, channel: str, line: str) -> None:
-        line = line.rstrip()
-        if not line or "%|" in line:  # tqdm's bar: the progress bar of the dialog says it better
-            return
-        (self.stdout_lines if channel == "out" else self.stderr_lines).append(line)
         if channel == "out":
             self.message.emit(line)
 
     # -- the end ---------------------------------------------------------------------------------------------
-    def _on_error(self, error: QProcess.ProcessError) -> None:
-        if error == QProcess.ProcessError.FailedToStart:
-            program, _ = trainer_command([])
-            self._finish(TrainOutcome(False, self.request.name, None, self.stopping,
-                                      self.tr("The trainer could not be started."),
-                                      f"{program}: {self.proc.errorString()}"))
+    def _on_failed_to_start(self, details: str) -> None:
+        self._finish(TrainOutcome(False, self.request.name, None, self.stopping,
+                                  self.tr("The trainer could not be started."), details))
 
-    def _on_finished(self, code: int, status: QProcess.ExitStatus) -> None:
-        for channel in ("out", "err"):
-            if self._partial[channel]:
-                self._take_line(channel, self._partial[channel])
-                self._partial[channel] = ""
+    def _on_finished(self, code: int, normal_exit: bool) -> None:
         self.poll()
         self._take_progress()
         req = self.request
         card = req.out_dir / f"{req.name}.json"
-        normal = status == QProcess.ExitStatus.NormalExit and code == 0
+        normal = normal_exit and code == 0
         if normal and card.is_file() and card.with_suffix(".safetensors").is_file():
             text = (self.tr("Stopped early; the model trained so far “{name}” is saved and in the model list.")
                     if self.stopping else self.tr("Training finished; the model “{name}” is saved and in the model "
@@ -379,13 +327,13 @@ class TrainRun(QObject):
         elif self.killed:
             out = TrainOutcome(False, req.name, None, True, self.tr(
                 "The trainer did not stop within {seconds} s and was ended; no model was saved.").format(
-                seconds=STOP_GRACE_MS // 1000) + self._kept_note())
+                seconds=self.child.grace_ms // 1000) + self._kept_note())
         elif normal and self.stopping:
             out = TrainOutcome(False, req.name, None, True,
                                self.tr("Stopped before training began; no model was saved."))
         else:
             details = "\n".join(list(self.stderr_lines)[-ERROR_LINES:] or list(self.stdout_lines)[-ERROR_LINES:])
-            why = _headline(self.stderr_lines) or self.tr("the trainer exited with code {code}").format(code=code)
+            why = headline(self.stderr_lines) or self.tr("the trainer exited with code {code}").format(code=code)
             out = TrainOutcome(False, req.name, None, self.stopping,
                                self.tr("Training failed: {reason}").format(reason=why) + self._kept_note(), details)
         self._finish(out)
@@ -411,19 +359,7 @@ class TrainRun(QObject):
         if self.outcome is not None:
             return
         self.poll_timer.stop()
-        self.kill_timer.stop()
+        self.child.kill_timer.stop()
         self.outcome = outcome
         self.finished.emit(outcome)
 
-
-def _headline(lines: Iterable[str]) -> str:
-    """The line of an error output that says what went wrong: the last one ("error: …", an exception or a
-    SystemExit message), without the exception's class name."""
-    lines = [ln for ln in lines if ln.strip()]
-    if not lines:
-        return ""
-    last = lines[-1].strip()
-    if last.startswith("error: "):
-        last = last[len("error: "):]
-    m = re.match(r"[\w.]+(Error|Exception): (.*)", last)
-    return m.group(2) if m else last
