@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QCoreApplication, QSize, Qt
 from PySide6.QtGui import QAction, QActionGroup, QIcon, QKeySequence
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QMessageBox, QToolBar, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QMenu, QMessageBox, QToolBar, QToolButton, QWidget
 
 from restorer.gui import settings as S
 from restorer.gui.hints_tool import DEFAULT_RADIUS
@@ -199,8 +199,17 @@ def build_toolbar(win: MainWindow) -> None:
     tb.setIconSize(QSize(18, 18))
     tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
     win.addToolBar(tb)
+    # The toolbar fits a 1366 px laptop screen (tests/gui/test_gui_toolbar.py): Open folder is in Open's
+    # drop-down (and the File menu, Ctrl+Shift+O), the tool sizes go without labels (their tooltips and
+    # accessible names say what they are).
     tb.addAction(win.act_open)
-    tb.addAction(win.act_open_folder)
+    open_button = tb.widgetForAction(win.act_open)
+    if isinstance(open_button, QToolButton):
+        open_menu = QMenu(open_button)
+        open_menu.addAction(win.act_open)
+        open_menu.addAction(win.act_open_folder)
+        open_button.setMenu(open_menu)
+        open_button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
     tb.addAction(win.act_save)
     tb.addSeparator()
     win.model_combo.setAccessibleName(translate("MainWindow", "Model"))
@@ -212,9 +221,9 @@ def build_toolbar(win: MainWindow) -> None:
         tb.addAction(a)
     tb.addSeparator()
     tb.addAction(win.act_hints)
-    win.hint_size_action = tb.addWidget(labelled(translate("MainWindow", "Size:"), win.hint_size))
+    win.hint_size_action = tb.addWidget(win.hint_size)
     tb.addAction(win.act_regions)
-    win.brush_size_action = tb.addWidget(labelled(translate("MainWindow", "Brush:"), win.brush_size))
+    win.brush_size_action = tb.addWidget(win.brush_size)
     tb.addAction(win.variations.action)
     for a in (win.hint_size_action, win.brush_size_action):
         a.setEnabled(False)  # like the tools themselves, until the model list says hints work
