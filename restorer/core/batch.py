@@ -6,8 +6,9 @@
 an input is refused here and, again, by the image writer. Every output goes through the atomic writer, so a
 killed batch leaves whole files or none, and a rerun skips what is done.
 
-While photo *i* is colourised, photo *i+1* is decoded and photo *i-1* encoded on two helper threads (Pillow,
-OpenCV and torch release the GIL), which hides most of the file work behind the network.
+While the network works on photo *i*, photo *i+1* is decoded and photo *i-1* brought to full resolution and
+encoded on two helper threads (Pillow, OpenCV and torch release the GIL), which hides most of the pixel and
+file work behind the network.
 """
 from __future__ import annotations
 
@@ -55,8 +56,9 @@ PAUSE_POLL_S = 0.1
 #: A temp file younger than this may be a live write of the app's single-photo Save (not under the batch
 #: lock); older ones in a folder no other batch holds are what a killed run left.
 TEMP_STALE_S = 2.0
-#: Photos larger than this are not decoded ahead: decoding a 24 MP JPEG briefly takes ~250 MB, which on top
-#: of the photo being colourised would raise the batch's peak memory more than it saves time.
+#: Photos larger than this are not decoded ahead, nor finished at full resolution on the writer thread:
+#: decoding a 24 MP JPEG briefly takes ~250 MB, which on top of the photo being colourised would raise the
+#: batch's peak memory more than it saves time.
 PREFETCH_MAX_PIXELS = 16_000_000
 
 __all__ = ["BatchReport", "KEEP_BOTH", "ON_EXISTS", "REPLACE", "REPORT_CSV", "REPORT_FIELDS", "REPORT_JSON",
@@ -302,7 +304,10 @@ def _timed(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, floa
     return value, time.perf_counter() - t0
 
 
-TRIM_MIN_PIXELS = 2_000_000
+#: Only photos too big to be decoded ahead are trimmed after: there the peak is what counts. Below, the trim
+#: cost 0.05 s of CPU per 3 MP photo (the next photo's buffers are faulted in again), 15 % of the fast model's
+#: time per photo (docs/experiments.md).
+TRIM_MIN_PIXELS = PREFETCH_MAX_PIXELS
 
 
 @functools.cache
@@ -320,7 +325,7 @@ def _release_freed_memory(pixels: Any) -> None:
 
     glibc keeps freed blocks below its mmap threshold (up to 32 MB) in the process; the decoder's buffers and
     the network's activations would otherwise still count when the encoder allocates, raising a 24 MP
-    photo's peak by ~90 MB (measured: 1.21 -> 1.12 GB). Small photos skip it (it costs a heap walk).
+    photo's peak by ~90 MB (measured: 1.21 -> 1.12 GB). Smaller photos skip it (``TRIM_MIN_PIXELS``).
     """
     trim = _malloc_trim()
     if trim is not None and getattr(pixels, "size", 0) >= 3 * TRIM_MIN_PIXELS:
@@ -496,10 +501,15 @@ def colorize_files(items: Sequence[tuple[Path, Path]], out_dir: str | os.PathLik
 
         photo_hints = hints_for(task.src) if hints_for is not None else hints
         # In place: the decoded pixels are needed for nothing else (the writer takes only their metadata).
+        # finish_later: the full-resolution pass is left to the writer thread, which runs it while the network
+        # works on the next photo (big scans keep it here, with its progress, cancel and memory trim).
         return engine.colorize(img.pixels, model, photo_hints, progress=file_progress, cancel=cancel,
-                               strength=strength, in_place=True)
+                               strength=strength, in_place=True,
+                               finish_later=prefetch and img.pixels.size <= 3 * PREFETCH_MAX_PIXELS)
 
     def write(task: _Task, result: Any, img: Any) -> None:
+        if callable(result):  # engine.colorize(finish_later=True)
+            result = result()
         photo_hints = hints_for(task.src) if hints_for is not None else hints
         task.reason = write_output(task.out, result, img, replace=task.replace, model_name=run.model_name,
                                    strength=strength, n_hints=len(photo_hints or ()), fmt=fmt, quality=quality)
@@ -559,7 +569,7 @@ def _loop(run: _Run, tasks: list[_Task], colorize_one: Callable[[_Task, Any, int
                 _release_freed_memory(img.pixels)
                 t0 = time.perf_counter()
                 result = colorize_one(task, img, i)
-                _release_freed_memory(result)
+                _release_freed_memory(img.pixels)
             except cancelled_exc:
                 run.report.cancelled = True
                 break

@@ -185,7 +185,7 @@ def apply_coefficients(pixels: np.ndarray, A: np.ndarray, B: np.ndarray, out_dty
 def colorize(pixels: np.ndarray, model, hints: list[Hint | RegionHint] | None = None, *, progress: ProgressFn | None = None,
              cancel: CancelFn | None = None, preview: bool = False,
              preview_long_side: int = PREVIEW_LONG_SIDE, strength: float = 1.0,
-             in_place: bool = False) -> np.ndarray:
+             in_place: bool = False, finish_later: bool = False) -> np.ndarray | Callable[[], np.ndarray]:
     """Colourise H x W x 3 sRGB ``pixels`` (uint8, uint16 or float 0..1); returns the same dtype.
 
     The result has the input's size, or with ``preview=True`` at most ``preview_long_side`` px on the long
@@ -194,7 +194,9 @@ def colorize(pixels: np.ndarray, model, hints: list[Hint | RegionHint] | None = 
     (a painted mask recoloured to one chroma). ``strength`` scales the predicted colour (see ``predict_ab``).
     ``in_place=True`` writes the full-resolution result into ``pixels`` itself and returns it (a batch that
     reads each photo for this call alone saves a whole image of memory: 72 MB at 24 MP); ignored with
-    ``preview``. A cancelled in-place call leaves ``pixels`` partly colourised.
+    ``preview``. A cancelled in-place call leaves ``pixels`` partly colourised. ``finish_later=True`` stops
+    after the working-size part and returns ``finish()``, which makes the full-resolution result; it calls
+    neither ``progress`` nor ``cancel``, so it may run on another thread (the batch's writer does).
     """
     if pixels.ndim != 3 or pixels.shape[2] != 3:
         raise ValueError(f"expected H x W x 3 pixels, got shape {pixels.shape}")
@@ -204,11 +206,21 @@ def colorize(pixels: np.ndarray, model, hints: list[Hint | RegionHint] | None = 
     if preview and max(pixels.shape[:2]) > preview_long_side:
         s = preview_long_side / max(pixels.shape[:2])
         src = _resize(pixels, (max(1, round(pixels.shape[0] * s)), max(1, round(pixels.shape[1] * s))))
-    ab, L = predict_ab(src, model, hints, strength)
+    A, B = guided_ab(src, model, hints, strength=strength, cancel=cancel)
     if progress is not None:
         progress(0.3)
+    out = pixels if in_place and src is pixels and pixels.flags.writeable else None
+    if finish_later:
+        return functools.partial(apply_coefficients, src, A, B, src.dtype, out=out)
+    return apply_coefficients(src, A, B, src.dtype, progress, cancel, p0=0.3, p1=1.0, out=out)
+
+
+def guided_ab(pixels: np.ndarray, model, hints: list[Hint | RegionHint] | None = None, *, strength: float = 1.0,
+              cancel: CancelFn | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The working-size part of :func:`colorize`: the network, hints and strength, and the guided filter's fit.
+    Returns its coefficients (A, B); ``apply_coefficients(pixels, A, B, pixels.dtype)`` makes the result (a
+    batch finishes one photo that way on a helper thread while the network works on the next)."""
+    ab, L = predict_ab(pixels, model, hints, strength)
     if cancel is not None and cancel():
         raise Cancelled()
-    A, B = guided_coefficients(ab, L)
-    out = pixels if in_place and src is pixels and pixels.flags.writeable else None
-    return apply_coefficients(src, A, B, src.dtype, progress, cancel, p0=0.3, p1=1.0, out=out)
+    return guided_coefficients(ab, L)

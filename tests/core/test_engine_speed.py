@@ -61,3 +61,15 @@ def test_in_place_gives_the_same_result_in_the_input_array():
     preview = pixels.copy()  # a preview is smaller: never in place
     assert engine.colorize(preview, _Flat(), preview=True, in_place=True, preview_long_side=64) is not preview
     assert np.array_equal(preview, pixels)
+
+
+def test_finish_later_gives_the_same_result_without_callbacks():
+    y, x = np.mgrid[0:90, 0:130]
+    pixels = np.repeat(((3 * x + y) % 240).astype(np.uint8)[..., None], 3, axis=2)
+    expected = engine.colorize(pixels, _Flat())
+    calls = []
+    finish = engine.colorize(pixels.copy(), _Flat(), progress=calls.append, cancel=lambda: calls.append("c") and False,
+                             finish_later=True)
+    seen = len(calls)
+    assert callable(finish) and np.array_equal(finish(), expected)
+    assert len(calls) == seen  # the full-resolution pass polls nothing: it may run on another thread
