@@ -559,6 +559,8 @@ class Trainer:
                 "source_shares": getattr(self, "source_shares", None),
                 "images_per_second": self.images_per_second,
                 "minutes": round(self.elapsed / 60, 1), "steps": self.step, "images_seen": self.images_seen,
+                # The whole history at a glance: this run plus every base it continued (issue 28 counts these).
+                "images_seen_total": self.images_seen + self._base_images_seen(),
                 "crop": cfg.size, "batch": cfg.batch, "lr": cfg.lr, "ema_decay": cfg.ema_decay,
                 "freeze_encoder": cfg.freeze_encoder,
                 "losses": {"smooth_l1": cfg.l1_weight, "bin_ce": cfg.ce_weight, "l1_beta": cfg.l1_beta, "chroma_boost": cfg.chroma_boost,
