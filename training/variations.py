@@ -179,6 +179,30 @@ def train(cache: dict, run: Path, minutes: float, batch: int, crop: int, lr: flo
                         "cpu_minutes": round(_cpu_minutes() - cpu0, 2)}
 
 
+@torch.no_grad()
+def scale_table(net, maps: torch.Tensor, scales=(1.0, 0.85, 0.7, 0.55)) -> list[dict]:
+    """Per residual scale, on the selection split's crops (working grid): PSNR of gray, of the model and of each
+    alternative (8-bit sRGB as the engine writes them) and the pairwise ab distance on chromatic pixels."""
+    from restorer.core.metrics import psnr
+    from restorer.lab import lab_to_rgb_t
+
+    def rgb(L, ab):
+        return (lab_to_rgb_t(torch.cat([L, ab], 1)) * 255).round().clamp(0, 255).byte().permute(0, 2, 3, 1).numpy()
+
+    L, base, true = maps[:, :1].float(), maps[:, 1:3].float(), maps[:, 3:5].float()
+    gt = rgb(L, true)
+    rows = []
+    for s in scales:
+        net.scale = s
+        alts = alternatives(net, maps)
+        mean = lambda ab: float(np.mean([psnr(p, g) for p, g in zip(rgb(L, ab), gt)]))  # noqa: E731
+        rows.append({"scale": s, "psnr_gray": mean(torch.zeros_like(base)), "psnr_model": mean(base),
+                     "psnr_variations": [mean(alts[:, k]) for k in range(alts.shape[1])],
+                     "pairwise_ab": pairwise_difference(alts, true)})
+    net.scale = 1.0
+    return rows
+
+
 def _from_best(run: Path) -> tuple[torch.nn.Module, dict]:
     from restorer.nets import create_arch
 
@@ -193,7 +217,8 @@ def export(net, info: dict, cache: dict, args, folder: Path) -> Path:
     from restorer.core.models import ModelCard, save_model
 
     card = ModelCard(
-        name="variations", arch="variations_unet", arch_kwargs={"k": net.k}, working_size=cache["size"],
+        name="variations", arch="variations_unet", arch_kwargs={"k": net.k, "scale": net.scale},
+        working_size=cache["size"],
         in_channels=3, hints=False, kind="variations",
         description=f"{net.k} alternative colourings (ab residuals) of any model's result, from L + its ab; "
                     "multiple-choice (best of K) loss on the frozen base's predictions.",
@@ -224,6 +249,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--every", type=int, default=50, help="steps between selection-split checks")
     ap.add_argument("--from-best", action="store_true",
                     help="export the run's best checkpoint so far (a run stopped early) instead of training")
+    ap.add_argument("--scales", default=None, help="with --from-best: print the selection split's PSNR and "
+                    "diversity at these residual scales (e.g. 1,0.8,0.6) and stop")
+    ap.add_argument("--scale", type=float, default=1.0, help="with --from-best: the residual scale to export")
     ap.add_argument("--out", default=None, help="export folder (default resources/models/variations)")
     args = ap.parse_args(argv)
     run = Path(args.run)
@@ -237,6 +265,11 @@ def main(argv: list[str] | None = None) -> int:
             torch.save(cache, tmp)
     if args.from_best:
         net, info = _from_best(run)
+        if args.scales:
+            for row in scale_table(net, cache["select"], [float(v) for v in args.scales.split(",")]):
+                print(json.dumps(row))
+            return 0
+        net.scale = args.scale
     else:
         net, info = train(cache, run, args.minutes, args.batch, args.crop, args.lr, args.mean_weight, args.seed,
                           args.every)
