@@ -15,7 +15,9 @@ def test_all_architectures_build_and_run():
         net = create_arch(name, in_channels=4, **kwargs).eval()
         with torch.no_grad():
             y = net(torch.zeros(1, 4, 64, 96))
-        assert y.shape == (1, 2, 64, 96) and y.abs().max() <= 1
+        # The variations network gives K alternative ab residuals; every colourisation network one ab map.
+        want = (1, net.k, 2, 64, 96) if name == "variations_unet" else (1, 2, 64, 96)
+        assert y.shape == want and y.abs().max() <= 1
 
 
 def test_unknown_architecture_lists_known():
