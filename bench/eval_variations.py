@@ -125,8 +125,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cache", default=None, help="a .npz of the model's predictions per photo: read when it "
                     "exists, else written (the base network is the costly part; run it once, e.g. with --only-cache)")
     ap.add_argument("--only-cache", action="store_true", help="only compute --cache")
-    ap.add_argument("--part", default="0/1", metavar="I/N", help="with --only-cache: every N-th photo from the "
-                    "I-th (N processes fill N caches; the evaluation takes them comma-separated in --cache)")
+    ap.add_argument("--part", default="0/1", metavar="I/N", help="every N-th photo from the I-th: N processes "
+                    "fill N caches (--only-cache; the evaluation takes them comma-separated in --cache) or evaluate "
+                    "N parts (then --merge)")
+    ap.add_argument("--merge", action="store_true", help="join the parts' reports and grids in --out")
     ap.add_argument("--variations", default=None, help="a variations card (default: the installed network)")
     args = ap.parse_args(argv)
 
@@ -136,12 +138,14 @@ def main(argv: list[str] | None = None) -> int:
     from restorer.core.variations import load_variations
     from training.data import list_images
 
+    if args.merge:
+        return merge(Path(args.out))
     model = load_model(args.model, device="cpu")
     paths = list_images(args.folder)[: args.limit or None]
     cached: dict[str, np.ndarray] = {}
+    part, parts = (int(v) for v in args.part.split("/"))
     if args.only_cache:
-        i, n = (int(v) for v in args.part.split("/"))
-        base_cache(Path(args.cache), paths[i::n], model)
+        base_cache(Path(args.cache), paths[part::parts], model)
         return 0
     for c in (args.cache or "").split(","):
         if c and Path(c).exists():
@@ -149,7 +153,10 @@ def main(argv: list[str] | None = None) -> int:
     net = load_variations(args.variations)
     want = {int(i) for i in args.grid.split(",") if i}
     per, rows, t0 = [], [], time.time()
+    stem = "variations" if parts == 1 else f"variations-part{part}of{parts}"
     for n, p in enumerate(paths):
+        if n % parts != part:
+            continue
         img = read_image(p)
         if not img.was_color:
             continue
@@ -161,25 +168,48 @@ def main(argv: list[str] | None = None) -> int:
         if n in want:
             rows.append([gt, *outs])
         if len(per) % 10 == 0:
-            write_report(Path(args.out), model, net, args, per)
+            write_report(Path(args.out), model, net, args, per, stem)
         print(f"{n + 1}/{len(paths)} {p.name}: pairwise {per[-1]['pairwise_ab']}, psnr "
               f"{[round(v, 2) for v in per[-1]['psnr']]} gray {per[-1]['gray_psnr']:.2f} ({time.time() - t0:.0f} s)",
               flush=True)
-    report = write_report(Path(args.out), model, net, args, per)
+    report = write_report(Path(args.out), model, net, args, per, stem)
     if rows:
-        grid(rows, Path(args.out) / "grid.jpg")
+        grid(rows, Path(args.out) / ("grid.jpg" if parts == 1 else f"grid-part{part}.jpg"))
     print(json.dumps(report["summary"], indent=1))
     return 0
 
 
-def write_report(out: Path, model, net, args, per: list[dict]) -> dict:
+def write_report(out: Path, model, net, args, per: list[dict], stem: str = "variations") -> dict:
     from restorer.core.atomic import write_text
 
     out.mkdir(parents=True, exist_ok=True)
     report = {"model": model.card.name, "variations": net.card.name, "chroma_threshold": args.chroma,
               "folder": args.folder, "summary": summary(per), "photos": per}
-    write_text(out / "variations.json", json.dumps(report, indent=1) + "\n")
+    write_text(out / f"{stem}.json", json.dumps(report, indent=1) + "\n")
     return report
+
+
+def merge(out: Path) -> int:
+    """variations.json and grid.jpg from the parts' files in ``out`` (the parts' files are removed)."""
+    import cv2
+
+    from restorer.core.atomic import write_bytes, write_text
+
+    parts = sorted(out.glob("variations-part*of*.json"))
+    reports = [json.loads(p.read_text()) for p in parts]
+    per = sorted((ph for r in reports for ph in r["photos"]), key=lambda ph: ph["photo"])
+    report = reports[0] | {"summary": summary(per), "photos": per}
+    write_text(out / "variations.json", json.dumps(report, indent=1) + "\n")
+    grids = [cv2.imread(str(g)) for g in sorted(out.glob("grid-part*.jpg"))]
+    if grids:
+        width = max(g.shape[1] for g in grids)
+        sheet = np.concatenate([np.pad(g, ((0, 0), (0, width - g.shape[1]), (0, 0)), constant_values=255)
+                                for g in grids], 0)
+        write_bytes(out / "grid.jpg", cv2.imencode(".jpg", sheet, [cv2.IMWRITE_JPEG_QUALITY, 85])[1].tobytes())
+    for f in [*parts, *out.glob("grid-part*.jpg")]:
+        f.unlink()
+    print(json.dumps(report["summary"], indent=1))
+    return 0
 
 
 if __name__ == "__main__":
