@@ -279,10 +279,8 @@ def evaluate(
 
     ``reuse``: an earlier report.json; its rows of models not evaluated now are carried over when that run had
     the same photos, size, limit, seed and hint counts (the results are deterministic), so re-evaluating one
-    retrained model does not mean re-running every other one.
-
-    ``parts``: named lists of file names summarised on their own (besides the parts by file-name prefix), see
-    :mod:`restorer.core.eval_parts`.
+    retrained model does not mean re-running every other one. ``parts``: named lists of file names summarised on
+    their own, besides the parts by file-name prefix (:mod:`restorer.core.eval_parts`).
 
     Writes report.json, report.md, histograms.png, hints.png and examples.png into ``out_dir`` and returns the
     report dictionary (the content of report.json). Raises ValueError for a missing folder, a bad hint count or
