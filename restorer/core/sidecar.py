@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +69,25 @@ def _read_mask(path: Path, what: str) -> np.ndarray:
         raise ValueError(f"{what}: mask {path.name} is not a readable image ({e})") from None
 
 
+@dataclass
+class Contents:
+    """A read sidecar: point hints, regions as (uint8 mask, ab, strength), the chosen variation (0 = the model's
+    own colouring) and the decoded JSON (for keys of the app's own, such as ``display_rgb``)."""
+
+    hints: list[Hint]
+    regions: list[tuple[np.ndarray, tuple[float, float], float]]
+    variation: int = 0
+    data: dict = field(default_factory=dict)
+
+
+def _variation(data: dict) -> int:
+    v = data.get("variation", 0)
+    # The range 1..K depends on the installed network, so only the form is checked here (see variation_problem).
+    if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+        raise ValueError(f"\"variation\" must be a whole number 0.. (0 = the model's own colouring), got {v!r}")
+    return v
+
+
 def parse(data: Any, folder: Path) -> tuple[list[Hint], list[tuple[np.ndarray, tuple[float, float], float]]]:
     """Validated (point hints, regions as (uint8 mask, ab, strength)) of a decoded sidecar; ValueError if bad.
 
@@ -103,10 +123,17 @@ def parse(data: Any, folder: Path) -> tuple[list[Hint], list[tuple[np.ndarray, t
 
 def read(path: str | Path) -> tuple[list[Hint], list[tuple[np.ndarray, tuple[float, float], float]]]:
     """Point hints and raw regions of the sidecar at ``path``; raises :class:`SidecarError` (one line)."""
+    got = read_contents(path)
+    return got.hints, got.regions
+
+
+def read_contents(path: str | Path) -> Contents:
+    """Everything the sidecar at ``path`` holds; raises :class:`SidecarError` (one line)."""
     path = Path(path)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        return parse(data, path.parent)
+        hints, regions = parse(data, path.parent)
+        return Contents(hints, regions, _variation(data), data)
     except (OSError, UnicodeDecodeError) as e:
         raise SidecarError(f"{path.name}: cannot be read ({e.strerror if isinstance(e, OSError) else e})") from None
     except json.JSONDecodeError as e:
@@ -120,17 +147,40 @@ def to_core(hints: list[Hint], regions: list[tuple[np.ndarray, tuple[float, floa
     return [*hints, *(RegionHint(feather(m), ab, s) for m, ab, s in regions)]
 
 
+def variation_problem(index: int) -> str | None:
+    """Why variation ``index`` cannot be applied here (one line), or None (0, the model's own, always can)."""
+    if not index:
+        return None
+    from restorer.core.variations import find_card, unavailable_reason
+
+    card = find_card()
+    if card is None:
+        return unavailable_reason()
+    k = int(card.arch_kwargs.get("k", 4))
+    return None if index <= k else f"the installed variations network has {k} (1..{k})"
+
+
 def load_for(photo: str | Path, explicit: str | Path | None = None) -> tuple[list | None, str | None]:
     """(engine hints or None, warning or None) for ``photo``: its sidecar, or the file ``explicit``.
 
-    No sidecar -> (None, None); a malformed one -> (None, one-line warning): colourise without it."""
+    No sidecar -> (None, None); a malformed one -> (None, one-line warning): colourise without it. A variation
+    that cannot be applied here gives a warning too, and the hints go on the model's own colouring."""
     path = Path(explicit) if explicit is not None else sidecar_path(photo)
     if explicit is None and not path.is_file():
         return None, None
     try:
-        return to_core(*read(path)), None
+        got = read_contents(path)
     except SidecarError as e:
         return None, f"hints ignored: {e}"
+    hints = to_core(got.hints, got.regions)
+    problem = variation_problem(got.variation)
+    if problem:
+        return hints, f"{path.name}: variation {got.variation} not used: {problem}"
+    if got.variation:
+        from restorer.core.variations import Variation
+
+        hints.append(Variation(got.variation))
+    return hints, None
 
 
 def _encode_mask(mask: np.ndarray) -> bytes:
@@ -146,10 +196,12 @@ def _encode_mask(mask: np.ndarray) -> bytes:
 
 
 def write(photo: str | Path, hints: list[Hint],
-          regions: list[tuple[np.ndarray, tuple[float, float], float]], extra: dict | None = None) -> Path:
+          regions: list[tuple[np.ndarray, tuple[float, float], float]], extra: dict | None = None,
+          variation: int = 0) -> Path:
     """Write the sidecar of ``photo`` (masks first, then the JSON, each atomically); returns its path.
 
-    ``regions`` are (mask uint8 0..255 or float 0..1, ab, strength). ``extra`` keys (e.g. the app's display
+    ``regions`` are (mask uint8 0..255 or float 0..1, ab, strength); ``variation`` the chosen alternative
+    colouring (0, the model's own, is not written, so such sidecars stay as older versions wrote them). ``extra`` keys (e.g. the app's display
     colours) are stored beside the format's own and ignored by readers. Raises OSError if it cannot be written."""
     photo = Path(photo)
     dest = sidecar_path(photo)
@@ -162,6 +214,8 @@ def write(photo: str | Path, hints: list[Hint],
                             "hints": [{"x": h.x, "y": h.y, "ab": [float(h.ab[0]), float(h.ab[1])],
                                        "radius": h.radius} for h in hints],
                             "regions": out_regions}
+    if variation:
+        data["variation"] = int(variation)
     for k, v in (extra or {}).items():
         data.setdefault(k, v)
     write_text(dest, json.dumps(data, indent=1) + "\n")

@@ -74,6 +74,10 @@ def test_documented_example_and_rgb_alternative_are_read(tmp_path):
     ('{"format": "restorer-hints", "version": 1, "hints": [{"x": 0, "y": 0}]}', "hint 1 needs"),
     ('{"format": "restorer-hints", "version": 1, "regions": [{"mask": "gone.png", "ab": [1, 2]}]}', "not found"),
     ('{"format": "restorer-hints", "version": 1, "regions": [{"mask": "../x.png", "ab": [1, 2]}]}', "beside"),
+    ('{"format": "restorer-hints", "version": 1, "variation": "2"}', "\"variation\" must be a whole number"),
+    ('{"format": "restorer-hints", "version": 1, "variation": -1}', "\"variation\" must be a whole number"),
+    ('{"format": "restorer-hints", "version": 1, "variation": 1.5}', "\"variation\" must be a whole number"),
+    ('{"format": "restorer-hints", "version": 1, "variation": true}', "\"variation\" must be a whole number"),
 ])
 def test_malformed_sidecar_is_one_line_naming_the_file_and_left_alone(tmp_path, text, message):
     photo = _photo(tmp_path)
@@ -139,3 +143,66 @@ def test_malformed_sidecar_warns_once_and_the_photo_is_still_coloured(tiny_model
     assert err.count("warning: hints ignored: scan01.png.restorer.json: not valid JSON") == 1
     assert (tmp_path / "o" / "scan01_colour.png").is_file()
     assert sidecar.sidecar_path(photo).read_text() == "{broken"
+
+
+def test_round_trip_keeps_the_chosen_variation_and_omits_none(tmp_path, tiny_variations):
+    from restorer.core.variations import Variation
+
+    photo = _photo(tmp_path)
+    hint = Hint(0.25, 0.4, (12.0, -30.5), 0.01)
+    path = sidecar.write(photo, [hint], [], variation=3)
+    assert json.loads(path.read_text())["variation"] == 3
+    got = sidecar.read_contents(path)
+    assert got.variation == 3 and got.hints == [hint] and sidecar.read(path) == ([hint], [])
+    assert sidecar.load_for(photo) == ([hint, Variation(3)], None)
+    sidecar.write(photo, [hint], [])
+    assert "variation" not in json.loads(path.read_text()) and sidecar.read_contents(path).variation == 0
+
+
+def test_a_variation_that_cannot_be_applied_warns_and_keeps_the_hints(tmp_path, tiny_variations, monkeypatch):
+    import restorer.core.variations as v
+
+    photo = _photo(tmp_path)
+    hint = Hint(0.25, 0.4, (12.0, -30.5), 0.01)
+    sidecar.write(photo, [hint], [], variation=9)
+    hints, warning = sidecar.load_for(photo)
+    assert hints == [hint] and "variation 9 not used" in warning and "1..4" in warning and "\n" not in warning
+    monkeypatch.setattr(v, "variations_folder", lambda: tmp_path / "none")
+    sidecar.write(photo, [hint], [], variation=2)
+    hints, warning = sidecar.load_for(photo)
+    assert hints == [hint] and "No variations network" in warning and "\n" not in warning
+
+
+def test_colorize_applies_the_sidecars_variation_and_variation_overrides_it(tiny_model_dir, tiny_variations,
+                                                                            tmp_path, capsys):
+    photo = _photo(tmp_path / "in")
+    bare = _photo(tmp_path / "bare")
+
+    def run(src, out, *extra):
+        assert _colorize_cli(tiny_model_dir, [str(src), "-o", str(tmp_path / out), *extra]) == 0
+        return read_image(tmp_path / out / "scan01_colour.png").pixels
+
+    sidecar.write(photo, [], [], variation=2)
+    from_sidecar = run(tmp_path / "in", "side")  # a folder: the batch path
+    assert np.array_equal(from_sidecar, run(bare, "two", "--variation", "2"))
+    own = run(bare, "own")
+    assert np.abs(from_sidecar.astype(int) - own.astype(int)).mean() > 1
+    assert np.array_equal(run(photo, "plain", "--no-hints"), own)
+    assert np.array_equal(run(photo, "over", "--variation", "3"), run(bare, "three", "--variation", "3"))
+    assert "warning" not in capsys.readouterr().err
+
+
+def test_colorize_without_the_variations_network_warns_and_uses_the_models_own(tiny_model_dir, tmp_path, capsys,
+                                                                               monkeypatch):
+    import restorer.core.variations as v
+
+    monkeypatch.setattr(v, "variations_folder", lambda: tmp_path / "none")
+    photo = _photo(tmp_path / "in")
+    bare = _photo(tmp_path / "bare")
+    sidecar.write(photo, [], [], variation=2)
+    assert _colorize_cli(tiny_model_dir, [str(photo), "-o", str(tmp_path / "o")]) == 0
+    assert _colorize_cli(tiny_model_dir, [str(bare), "-o", str(tmp_path / "b")]) == 0
+    err = capsys.readouterr().err
+    assert err.count("warning: scan01.png.restorer.json: variation 2 not used: No variations network") == 1
+    assert np.array_equal(read_image(tmp_path / "o" / "scan01_colour.png").pixels,
+                          read_image(tmp_path / "b" / "scan01_colour.png").pixels)
