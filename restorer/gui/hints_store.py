@@ -1,13 +1,13 @@
 """Keeps each open photo's hints in its sidecar (``<photo>.restorer.json``, restorer.core.sidecar).
 
 * when a photo is added, its sidecar (if any) fills the photo's :class:`~restorer.gui.hints_tool.HintList`
-  (not an undoable edit: the hints were already there); a malformed one is reported once and never overwritten;
+  (not an undoable edit: the hints were already there), its chosen variation included; a malformed one is
+  reported once and never overwritten;
 * every change of the list writes the sidecar at once (atomically), so quitting never loses a hint;
 * a write that fails is remembered, and :meth:`HintsStore.confirm_quit` asks before the window closes.
 """
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +20,7 @@ from restorer.core import sidecar
 from restorer.core.color import lab_to_rgb, rgb_to_lab
 from restorer.gui.hints_tool import HintList, HintSpec
 from restorer.gui.region_tool import RegionSpec
+from restorer.gui.variations_dialog import VariationSpec, chosen
 
 
 def _ab_of(rgb) -> tuple[float, float]:
@@ -34,7 +35,8 @@ def _rgb_of(ab) -> tuple[float, float, float]:
 
 
 def to_sidecar(specs) -> tuple[list, list, dict]:
-    """GUI specs -> (core hints, regions (mask, ab, strength), extra keys with the display colours)."""
+    """GUI specs -> (core hints, regions (mask, ab, strength), extra keys with the display colours); the chosen
+    variation is not among them (``variations_dialog.chosen``)."""
     from restorer.core.hints import Hint
 
     hints, regions, shown = [], [], {"hints": [], "regions": []}
@@ -42,21 +44,20 @@ def to_sidecar(specs) -> tuple[list, list, dict]:
         if isinstance(s, RegionSpec):
             regions.append((s.mask, _ab_of(s.rgb), 1.0))
             shown["regions"].append(list(s.rgb))
-        elif getattr(s, "variation", None) is not None:
-            continue  # a chosen variation is not a hint (the sidecar format has none)
+        elif isinstance(s, VariationSpec):
+            continue  # the sidecar keeps it in a key of its own
         else:
             hints.append(Hint.from_rgb(s.x, s.y, tuple(s.rgb), radius=s.radius))
             shown["hints"].append(list(s.rgb))
     return hints, regions, {"display_rgb": shown}
 
 
-def from_sidecar(path: Path) -> list:
-    """GUI specs of the sidecar at ``path`` (raises SidecarError)."""
-    hints, regions = sidecar.read(path)
-    try:
-        shown = json.loads(path.read_text(encoding="utf-8")).get("display_rgb") or {}
-    except (OSError, ValueError, AttributeError):
-        shown = {}
+def from_sidecar(path: Path) -> tuple[list, int]:
+    """(GUI specs of the hints and regions, chosen variation) of the sidecar at ``path`` (raises SidecarError)."""
+    got = sidecar.read_contents(path)
+    hints, regions = got.hints, got.regions
+    shown = got.data.get("display_rgb")
+    shown = shown if isinstance(shown, dict) else {}
     h_rgb, r_rgb = shown.get("hints") or [], shown.get("regions") or []
 
     def colour(stored: list, i: int, ab) -> tuple[float, float, float]:
@@ -69,7 +70,7 @@ def from_sidecar(path: Path) -> list:
 
     specs: list = [HintSpec(h.x, h.y, colour(h_rgb, i, h.ab), h.radius) for i, h in enumerate(hints)]
     specs += [RegionSpec(mask, colour(r_rgb, i, ab)) for i, (mask, ab, _) in enumerate(regions)]
-    return specs
+    return specs, got.variation
 
 
 @dataclass
@@ -77,6 +78,7 @@ class _Entry:
     hints: HintList
     blocked: str | None = None  # the sidecar could not be read: it is not overwritten
     error: str | None = None  # the last write failed: why
+    kept_variation: int = 0  # the sidecar's variation this app cannot apply: written back unchanged
 
 
 class HintsStore(QObject):
@@ -94,11 +96,19 @@ class HintsStore(QObject):
         path = sidecar.sidecar_path(photo)
         if path.is_file():
             try:
-                for i, spec in enumerate(from_sidecar(path)):
-                    hints.insert(i, spec)
+                specs, variation = from_sidecar(path)
             except sidecar.SidecarError as e:
                 entry.blocked = str(e)
                 self._warn(photo, f"hints not loaded: {e} (the file is left as it is)")
+            else:
+                problem = sidecar.variation_problem(variation)
+                if problem:
+                    entry.kept_variation = variation
+                    self._warn(photo, f"variation {variation} not used: {problem}")
+                elif variation:
+                    specs.append(VariationSpec(variation))
+                for i, spec in enumerate(specs):
+                    hints.insert(i, spec)
         hints.changed.connect(lambda p=photo: self.save(p))
 
     def detach(self, photo: Path) -> None:
@@ -119,7 +129,7 @@ class HintsStore(QObject):
             return True  # nothing to keep, and no file to bring up to date
         try:
             hints, regions, extra = to_sidecar(specs)
-            sidecar.write(photo, hints, regions, extra)
+            sidecar.write(photo, hints, regions, extra, variation=chosen(specs) or entry.kept_variation)
         except OSError as e:
             entry.error = f"{path.name}: {e.strerror or e}"
             self._warn(photo, f"hints not saved: {entry.error}")

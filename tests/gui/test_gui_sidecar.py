@@ -6,6 +6,7 @@ import json
 import os
 
 import numpy as np
+import pytest
 from guihelpers import open_and_wait, place_hint_and_region, save_shown
 from PySide6.QtCore import QPointF
 from PySide6.QtGui import QColor
@@ -82,10 +83,16 @@ def test_quitting_with_an_unwritable_sidecar_asks(qtbot, window, gray_png, monke
     assert not window.isVisible() and sidecar.sidecar_path(gray_png).is_file()
 
 
-def test_cli_result_equals_the_apps_saved_result(qtbot, window, gray_png, tmp_path, monkeypatch):
+@pytest.mark.parametrize("variation", [0, 2])
+def test_cli_result_equals_the_apps_saved_result(qtbot, tiny_variations, window, gray_png, tmp_path, monkeypatch,
+                                                 variation):
     from restorer.cli import main
 
     _place(qtbot, window, gray_png)
+    if variation:
+        with qtbot.waitSignal(window.previewReady, timeout=30_000):
+            window.variations.pick(window.doc, variation)
+    assert json.loads(sidecar.sidecar_path(gray_png).read_text()).get("variation", 0) == variation
     app_result = save_shown(qtbot, window, tmp_path / "app", monkeypatch)
     model = window.current_model()
     assert main(["colorize", str(gray_png), "-o", str(tmp_path / "cli"), "--model", model, "--device", "cpu"]) == 0
