@@ -33,9 +33,10 @@ def _add_colorize(sub) -> None:
                    help="'ray': colourise on a Ray cluster (pip install 'restorer[cluster]'; docs/cluster.md)")
     p.add_argument("--address", default=None, metavar="ADDR",
                    help="with --engine ray: the cluster to join (default: start Ray on this machine)")
-    p.add_argument("--variation", type=int, default=0, metavar="K",
+    p.add_argument("--variation", type=int, default=None, metavar="K",
                    help="start from alternative colouring K (1-4) of the variations network instead of the "
-                        "model's own (0, the default); hints still apply on top (docs/variations.md)")
+                        "model's own (0); hints still apply on top; given, it overrides a sidecar's choice "
+                        "(docs/variations.md)")
     h = p.add_mutually_exclusive_group()
     h.add_argument("--hints", default=None, metavar="FILE",
                    help="apply this hints file (docs/hints-format.md) to the single input, instead of its sidecar")

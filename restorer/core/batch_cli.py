@@ -61,8 +61,8 @@ def _usage_problem(args: Any, out_dir: Path, inputs: list[Path]) -> str | None:
 
 def _variation_problem(args: Any) -> str | None:
     """Why ``--variation K`` cannot be used (one line), or None."""
-    k = getattr(args, "variation", 0) or 0
-    if k == 0:
+    k = getattr(args, "variation", None)
+    if not k:
         return None
     from restorer.core.variations import find_card, unavailable_reason
 
@@ -75,9 +75,10 @@ def _variation_problem(args: Any) -> str | None:
     return None
 
 
-def _with_variation(hints_for: Any, k: int) -> Any:
-    """``hints_for`` plus the chosen variation as the base of every photo (0: unchanged)."""
-    if not k:
+def _with_variation(hints_for: Any, k: int | None) -> Any:
+    """``hints_for`` plus the chosen variation as the base of every photo; None (not given): unchanged, so a
+    sidecar's choice stands; an explicit 0 overrides a sidecar's choice with the model's own colouring."""
+    if k is None:
         return hints_for
     from restorer.core.variations import Variation
 
@@ -198,7 +199,7 @@ def _run_with_bar(args: Any, items: list, out_dir: Path, model: Any, shard: tupl
                               report_stem=shard_stem(*shard) if shard else "report",
                               hints_for=_with_variation(hints_source(
                                   getattr(args, "hints", None), getattr(args, "no_hints", False),
-                                  lambda m: tqdm.write(f"warning: {m}", file=sys.stderr)), getattr(args, "variation", 0)))
+                                  lambda m: tqdm.write(f"warning: {m}", file=sys.stderr)), getattr(args, "variation", None)))
 
 
 def run_report_cli(args: Any) -> int:

@@ -189,6 +189,7 @@ def test_colorize_applies_the_sidecars_variation_and_variation_overrides_it(tiny
     assert np.abs(from_sidecar.astype(int) - own.astype(int)).mean() > 1
     assert np.array_equal(run(photo, "plain", "--no-hints"), own)
     assert np.array_equal(run(photo, "over", "--variation", "3"), run(bare, "three", "--variation", "3"))
+    assert np.array_equal(run(photo, "zero", "--variation", "0"), own)  # an explicit 0 overrides the sidecar too
     assert "warning" not in capsys.readouterr().err
 
 
