@@ -16,7 +16,9 @@ from restorer.core.models import ModelError, list_models, load_model, resolve
 
 
 def snapshot(folder):
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+    # Recursive: the shipped models folder holds the variations network in a subfolder.
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def rewrite(src, dest, card_edit=None, weights=None, extra=None):
