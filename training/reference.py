@@ -129,7 +129,7 @@ def train_reference(ref_pixels: np.ndarray, *, base: str | ModelCard = "default"
 
     ref_file = Path(ref_path) if ref_path else None
     base_card = resolve(base)
-    base_model = load_model(base_card, device=device)
+    base_model = load_model(base_card, device=device, fuse=False)  # saved inside the reference model
     x, target = reference_tensors(ref_pixels, base_card.working_size, base_card.in_channels)
     torch.manual_seed(seed)
     net = ReferenceNet(base_model.net, PaletteHead(width, layers), float(base_card.chroma_gain or 1.0)).to(device)

@@ -270,15 +270,23 @@ def load_network(card: ModelCard):
     return net
 
 
-def load_model(name: str | ModelCard = "default", device: str = "auto"):
+def load_model(name: str | ModelCard = "default", device: str = "auto", fuse: bool = True):
     """Load a model by name or card; returns a ``Colorizer`` in eval mode on the chosen device, set up for
-    fast CPU inference when that is the device (``Colorizer.for_cpu_inference``)."""
+    fast CPU inference when that is the device (``Colorizer.for_cpu_inference``).
+
+    ``fuse`` folds BatchNorm into the convolutions (``restorer.nets.fuse``): faster, same outputs within float32
+    rounding, but the network's state-dict keys change, so pass ``fuse=False`` when the network will be saved
+    or trained on (e.g. as the frozen base inside a reference model)."""
     from restorer.core.colorizer import Colorizer
     from restorer.core.device import cpu_has_native_bf16, pick_device
+    from restorer.nets.fuse import fuse_conv_bn
 
     card = resolve(name)
     dev = pick_device(device) if isinstance(device, str) else device
-    model = Colorizer(load_network(card), card).to(dev).eval()
+    net = load_network(card).eval()
+    if fuse:
+        fuse_conv_bn(net)
+    model = Colorizer(net, card).to(dev).eval()
     return model.for_cpu_inference(bf16=cpu_has_native_bf16()) if model.device.type == "cpu" else model
 
 
@@ -333,6 +341,9 @@ def save_model(net, card: ModelCard, folder: str | Path) -> Path:
     from safetensors.torch import save_file
 
     check_model_name(card.name)
+    if any(getattr(m, "fused_for_inference", False) for m in net.modules()):
+        raise ModelError(f"cannot save {card.name!r}: its network was fused for inference; load it with "
+                         f"load_model(..., fuse=False) to save or train it")
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)

@@ -46,6 +46,8 @@ class SameConv2d(nn.Conv2d):
 class MBConv(nn.Module):
     """Inverted residual block of EfficientNet-Lite (no squeeze-excitation, ReLU6); key names match the weights."""
 
+    conv_bn_pairs = (("_expand_conv", "_bn0"), ("_depthwise_conv", "_bn1"), ("_project_conv", "_bn2"))
+
     def __init__(self, cin: int, cout: int, expand: int, k: int, stride: int):
         super().__init__()
         mid = cin * expand

@@ -82,3 +82,49 @@ def test_bf16_only_for_measured_archs_and_switched_off_by_the_environment(monkey
 @pytest.mark.skipif(not cpu_has_native_bf16(), reason="this CPU has no native bf16")
 def test_the_default_model_uses_bf16_on_this_cpu():
     assert load_model("default", device="cpu").bf16
+
+
+def _random_bn_stats(net: torch.nn.Module) -> None:
+    """Non-trivial running statistics, so a wrong fold would show (fresh BatchNorm layers are identities)."""
+    g = torch.Generator().manual_seed(3)
+    for m in net.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_mean.copy_(torch.randn(m.num_features, generator=g) * 0.1)
+            m.running_var.copy_(torch.rand(m.num_features, generator=g) + 0.5)
+            m.weight.data.copy_(torch.rand(m.num_features, generator=g) + 0.5)
+            m.bias.data.copy_(torch.randn(m.num_features, generator=g) * 0.1)
+
+
+@pytest.mark.parametrize("arch", ["effnet_unet", "vgg16_unet", "unet"])
+def test_fused_batchnorm_gives_the_same_result(arch):
+    from restorer.nets.fuse import fuse_conv_bn
+
+    torch.manual_seed(0)
+    net = create_arch(arch, in_channels=4, **({} if arch == "unet" else {"pretrained": False}))
+    _random_bn_stats(net)
+    net.eval()
+    fused = copy.deepcopy(net)
+    n = fuse_conv_bn(fused)
+    bns = sum(isinstance(m, torch.nn.BatchNorm2d) for m in net.modules())
+    left = sum(isinstance(m, torch.nn.BatchNorm2d) for m in fused.modules())
+    # Only the EfficientNet stem's BatchNorm may stay (the hint channels are added between its conv and it).
+    assert n > 0 and left <= 1 and n + left == bns
+    x = torch.randn(1, 4, 64, 96)
+    with torch.inference_mode():
+        assert torch.allclose(net(x), fused(x), atol=1e-4)
+
+
+def test_fusing_refuses_a_network_in_training_mode():
+    from restorer.nets.fuse import fuse_conv_bn
+
+    with pytest.raises(ValueError, match="eval mode"):
+        fuse_conv_bn(create_arch("unet", in_channels=1).train())
+
+
+def test_loaded_models_are_fused_unless_asked_not_to(tiny_model_dir):
+    def bns(model):
+        return sum(isinstance(m, torch.nn.BatchNorm2d) for m in model.net.modules())
+
+    assert bns(load_model("tiny-test", device="cpu")) == 0
+    keep = load_model("tiny-test", device="cpu", fuse=False)
+    assert bns(keep) > 0 and set(keep.net.state_dict()) == set(load_network(resolve("tiny-test")).state_dict())

@@ -34,11 +34,14 @@ def test_list_and_resolve(tiny_model_dir):
 
 
 def test_save_load_round_trip_is_exact(tiny_model_dir, tmp_path):
-    m = load_model("tiny-test", device="cpu")
+    m = load_model("tiny-test", device="cpu", fuse=False)  # a network that will be saved keeps its layers
     x = torch.rand(1, 1, 64, 64) * 100
     y1 = m(x)
     card = ModelCard.from_json(m.card.to_json())
     card.name = "copy"
+    with pytest.raises(ModelError, match="fuse=False"):
+        save_model(load_model("tiny-test", device="cpu").net, card, tmp_path)
+    assert not (tmp_path / "copy.json").exists() and not (tmp_path / "copy.safetensors").exists()
     save_model(m.net, card, tmp_path)
     m2 = load_model(ModelCard.from_json((tmp_path / "copy.json").read_text(), path=tmp_path / "copy.json"),
                     device="cpu")
