@@ -192,15 +192,27 @@ def scale_table(net, maps: torch.Tensor, scales=(1.0, 0.85, 0.7, 0.55)) -> list[
     L, base, true = maps[:, :1].float(), maps[:, 1:3].float(), maps[:, 3:5].float()
     gt = rgb(L, true)
     rows = []
+    keep = net.scale
     for s in scales:
-        net.scale = s
+        net.scale = keep if s is None else s  # None: the net's own scale(s)
         alts = alternatives(net, maps)
         mean = lambda ab: float(np.mean([psnr(p, g) for p, g in zip(rgb(L, ab), gt)]))  # noqa: E731
-        rows.append({"scale": s, "psnr_gray": mean(torch.zeros_like(base)), "psnr_model": mean(base),
+        rows.append({"scale": net.scale, "psnr_gray": mean(torch.zeros_like(base)), "psnr_model": mean(base),
                      "psnr_variations": [mean(alts[:, k]) for k in range(alts.shape[1])],
                      "pairwise_ab": pairwise_difference(alts, true)})
-    net.scale = 1.0
+    net.scale = keep
     return rows
+
+
+def choose_scales(rows: list[dict], max_drop: float) -> list[float]:
+    """Per alternative, the largest scale of ``rows`` (from :func:`scale_table`) whose PSNR is at most ``max_drop``
+    dB below the model's own (the smallest scale when none is): each alternative keeps as much of its
+    difference as stays about as accurate as the model."""
+    out = []
+    for i in range(len(rows[0]["psnr_variations"])):
+        fits = [r["scale"] for r in rows if r["psnr_variations"][i] >= r["psnr_model"] - max_drop]
+        out.append(float(max(fits) if fits else min(r["scale"] for r in rows)))
+    return out
 
 
 def _from_best(run: Path) -> tuple[torch.nn.Module, dict]:
@@ -251,7 +263,10 @@ def main(argv: list[str] | None = None) -> int:
                     help="export the run's best checkpoint so far (a run stopped early) instead of training")
     ap.add_argument("--scales", default=None, help="with --from-best: print the selection split's PSNR and "
                     "diversity at these residual scales (e.g. 1,0.8,0.6) and stop")
-    ap.add_argument("--scale", type=float, default=1.0, help="with --from-best: the residual scale to export")
+    ap.add_argument("--scale", default="1.0", help="with --from-best: the residual scale to export: one value, one "
+                    "per alternative (comma-separated), or 'auto': per alternative the largest of --scales whose "
+                    "selection-split PSNR is within --max-drop dB of the model's own")
+    ap.add_argument("--max-drop", type=float, default=0.3, help="with --scale auto (dB)")
     ap.add_argument("--out", default=None, help="export folder (default resources/models/variations)")
     args = ap.parse_args(argv)
     run = Path(args.run)
@@ -266,10 +281,21 @@ def main(argv: list[str] | None = None) -> int:
     if args.from_best:
         net, info = _from_best(run)
         if args.scales:
-            for row in scale_table(net, cache["select"], [float(v) for v in args.scales.split(",")]):
+            rows = scale_table(net, cache["select"], [float(v) for v in args.scales.split(",")])
+            for row in rows:
                 print(json.dumps(row))
-            return 0
-        net.scale = args.scale
+            if args.scale != "auto":
+                return 0
+            net.scale = choose_scales(rows, args.max_drop)
+            info["best"] = dict(info["best"] or {}, selection_at_scales=scale_table(net, cache["select"], [None])[0],
+                                scale_rule=f"per alternative, the largest of {args.scales} within "
+                                           f"{args.max_drop} dB of the model on the selection split")
+            print(json.dumps(info["best"]["selection_at_scales"]))
+        elif args.scale == "auto":
+            ap.error("--scale auto needs --scales")
+        else:
+            values = [float(v) for v in args.scale.split(",")]
+            net.scale = values[0] if len(values) == 1 else values
     else:
         net, info = train(cache, run, args.minutes, args.batch, args.crop, args.lr, args.mean_weight, args.seed,
                           args.every)

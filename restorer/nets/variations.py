@@ -9,6 +9,8 @@ specialise into different plausible colourings instead of all regressing to the 
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 import torch.nn as nn
 
@@ -18,8 +20,10 @@ from restorer.nets.registry import register_arch
 
 class VariationsUNet(nn.Module):
     def __init__(self, in_channels: int = 3, k: int = 4, base: int = 16, depth: int = 4, max_channels: int = 128,
-                 scale: float = 1.0):
+                 scale: float | Sequence[float] = 1.0):
         super().__init__()
+        if not isinstance(scale, (int, float)) and len(scale) != k:
+            raise ValueError(f"scale needs one value or {k} (one per alternative), not {len(scale)}")
         self.k, self.scale = k, scale
         chs = [min(base * 2 ** i, max_channels) for i in range(depth + 1)]
         self.inc = DoubleConv(in_channels, chs[0])
@@ -43,14 +47,18 @@ class VariationsUNet(nn.Module):
         y = y + self.context(y)
         for up in self.ups:
             y = up(y, skips.pop())
-        r = torch.tanh(self.head(y)) * self.scale
+        r = torch.tanh(self.head(y))
         b, _, h, w = r.shape
-        return r.view(b, self.k, 2, h, w)
+        r = r.view(b, self.k, 2, h, w)
+        if isinstance(self.scale, (int, float)):
+            return r * self.scale
+        return r * r.new_tensor(list(self.scale)).view(1, self.k, 1, 1, 1)
 
 
 @register_arch(defaults={"k": 4, "base": 16, "depth": 4})
 def variations_unet(in_channels: int = 3, k: int = 4, base: int = 16, depth: int = 4, max_channels: int = 128,
-                    scale: float = 1.0) -> nn.Module:
+                    scale: float | Sequence[float] = 1.0) -> nn.Module:
     """Tiny U-Net (1.24 M parameters at the defaults) giving K ab residuals for L + a base colouring; ``scale``
-    shrinks the residuals (chosen on the selection split after training: diversity against plausibility)."""
+    shrinks the residuals, one value for all or one per alternative (chosen on the selection split after
+    training: diversity against plausibility)."""
     return VariationsUNet(in_channels, k, base, depth, max_channels, scale)

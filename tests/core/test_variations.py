@@ -101,3 +101,32 @@ def test_cli_variation_equals_the_engine_and_refuses_a_bad_one(tiny_variations, 
     assert np.array_equal(read_image(tmp_path / "out" / "scan_colour.png").pixels, expected)
     assert main([*args, "--variation", "9", "--overwrite"]) == 2
     assert "--variation 9: choose 0 (the model's own colouring) to 4" in capsys.readouterr().err
+
+
+def test_per_alternative_scales_shrink_each_residual_by_its_own_factor():
+    import pytest
+    import torch
+
+    from restorer.nets import create_arch
+
+    torch.manual_seed(0)
+    net = create_arch("variations_unet").eval()
+    torch.nn.init.normal_(net.head.weight, std=0.05)  # residuals big enough to compare
+    x = torch.randn(1, 3, 32, 32)
+    with torch.no_grad():
+        full = net(x)
+        net.scale = [1.0, 0.5, 0.0, 0.25]
+        scaled = net(x)
+    for k, f in enumerate(net.scale):
+        assert torch.allclose(scaled[:, k], full[:, k] * f, atol=1e-6)
+    with pytest.raises(ValueError, match="one per alternative"):
+        create_arch("variations_unet", scale=[1.0, 0.5])
+
+
+def test_scale_rule_keeps_each_alternative_within_the_allowed_drop():
+    from training.variations import choose_scales
+
+    rows = [{"scale": 1.0, "psnr_model": 23.0, "psnr_variations": [22.9, 20.0, 22.0, 23.1]},
+            {"scale": 0.5, "psnr_model": 23.0, "psnr_variations": [23.0, 21.5, 22.8, 23.1]},
+            {"scale": 0.2, "psnr_model": 23.0, "psnr_variations": [23.0, 22.0, 23.0, 23.0]}]
+    assert choose_scales(rows, 0.3) == [1.0, 0.2, 0.5, 1.0]  # the second never fits: the smallest scale
