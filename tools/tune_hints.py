@@ -24,7 +24,30 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
 GRID = {"mu": [2e-6, 5e-7, 1e-7], "sigma": [(0.5, 2.0)], "pin": [(4, 6.0), (8, 10.0)],
-        "channels": [True, False]}
+        "channels": [True, False], "gain": [None]}
+
+
+def chroma_gain(ab, L, target, fixed, setting) -> np.ndarray:
+    """``ab`` times an edge-aware gain field: at each held pixel whose prediction has chroma >= ``min``, the gain
+    that best maps the predicted ab onto the hint's (its projection, clipped to [lo, hi]), spread by the same
+    solver towards 1 far from the hints. Experimental (``gain``: [min chroma, lo, hi] or None)."""
+    from restorer.core.propagate import solve
+
+    cmin, lo, hi = setting["gain"]
+    p, t = ab[:, fixed], target[:, fixed]
+    pp, pt = (p * p).sum(0), (p * t).sum(0)
+    ok = pp >= cmin * cmin
+    if not ok.any():
+        return ab
+    gfix = np.zeros_like(fixed)
+    idx = np.flatnonzero(fixed.ravel())[ok]
+    gfix.ravel()[idx] = True
+    dg = np.zeros((2,) + L.shape, np.float32)
+    g = np.clip(pt[ok] / pp[ok], lo, hi) - 1.0
+    dg[0].ravel()[idx] = g
+    dg[1].ravel()[idx] = g
+    G = solve(L, dg, gfix, mu=setting["mu"], sigma_floor=setting["sigma"][0], sigma_cap=setting["sigma"][1])[0]
+    return (ab * (1.0 + G)[None]).astype(np.float32)
 
 
 def finish(gray, ab, L, hints, setting) -> np.ndarray:
@@ -36,6 +59,8 @@ def finish(gray, ab, L, hints, setting) -> np.ndarray:
     if hints:
         H.PIN_MARGIN, H.PIN_L_TOL = setting["pin"]
         target, fixed = H.pins(hints, L)
+        if setting.get("gain"):
+            ab = chroma_gain(ab, L, target, fixed, setting)
         d = np.where(fixed[None], target - ab, 0.0)
         floor, cap = setting["sigma"]
         ab = (ab + solve(L, d, fixed, mu=setting["mu"], sigma_floor=floor, sigma_cap=cap)).astype(np.float32)

@@ -329,6 +329,8 @@ class Trainer:
         self.eval_net.load_state_dict(best["ema"])
         self.step, self.images_seen, self.elapsed = best["step"], best["images_seen"], best["elapsed"]
         self.log(f"exporting the selected weights of step {self.step}")
+        if self.step == 0:
+            self.log("no fine-tuned step beat the base on the validation photos: the exported weights are the base's")
         return {k: float(v) for k, v in best["metrics"].items()}
 
     @property
@@ -446,6 +448,10 @@ class Trainer:
         writer.writerow(protocol.log_row(self.step, self.elapsed / 60, protocol.STAGE_BASELINE,
                                          val_psnr=f"{self.gray_psnr:.3f}"))
         logf.flush()
+        if cfg.base and self.step == 0 and self.is_main:
+            # The base's own score on the validation photos: the bar every fine-tuned step has to clear, and a
+            # candidate for the selection (a fine-tune that only got worse exports the base's weights, and says so).
+            self.validate_and_log(writer, logf)
         self.phase(protocol.PHASE_FIRST_STEP)
         last_ckpt = last_val = time.time()
         window_t, window_n = time.time(), 0

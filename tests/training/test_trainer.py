@@ -1,4 +1,5 @@
 """The trainer on tiny generated data: learns, resumes exactly, exports into the registry, simulates hints."""
+import csv
 import json
 
 import numpy as np
@@ -176,6 +177,26 @@ def test_rebalanced_fine_tune_from_an_exported_card(colour_folder, tmp_path):
     assert card["arch"] == "unet" and card["training"]["base"] == str(card_path)
     assert card["training"]["base_training"]["steps"] == first.step
     assert card["training"]["losses"]["rebalance"]["lambda"] == 0.5
+    # The base itself was validated before the first step: every later score can be read against it.
+    vals = [r for r in csv.DictReader(open(tmp_path / "ft" / "run" / "log.csv")) if r["stage"] == "val"]
+    assert vals[0]["step"] == "0" and len(vals) >= 2 and float(vals[0]["val_psnr"]) > 0
+
+
+def test_a_fine_tune_that_only_gets_worse_exports_the_base(colour_folder, tmp_path):
+    first = Trainer(_cfg(colour_folder, tmp_path, minutes=0.03))
+    first.run()
+    # A huge learning rate wrecks the first step; the selection keeps the base's validated weights.
+    cfg = _cfg(colour_folder, tmp_path / "ft", minutes=0.02, base=str(tmp_path / "models" / "tiny-trained.json"),
+               arch=None, lr=50.0, name="tiny-ft", min_colourfulness=0.0, max_steps=2)
+    t = Trainer(cfg)
+    base_state = {k: v.clone() for k, v in t.eval_net.state_dict().items()}
+    result = t.run()
+    if result.get("selected_step") == 0:
+        for k, v in t.eval_net.state_dict().items():
+            assert torch.equal(v, base_state[k]), k
+    else:  # the wrecked step happened to validate better: then it must really have scored higher
+        vals = [r for r in csv.DictReader(open(tmp_path / "ft" / "run" / "log.csv")) if r["stage"] == "val"]
+        assert float(vals[-1]["val_psnr"]) > float(vals[0]["val_psnr"])
 
 
 def test_stop_file_checkpoints_and_exports_what_was_trained(colour_folder, tmp_path):
