@@ -64,12 +64,11 @@ def _variation_problem(args: Any) -> str | None:
     k = getattr(args, "variation", None)
     if not k:
         return None
-    from restorer.core.variations import find_card, unavailable_reason
+    from restorer.core.sidecar import variation_problem
 
-    card = find_card()
-    if k < 0 or card is None or k > int(card.arch_kwargs.get("k", 4)):
-        return f"--variation {k}: " + (unavailable_reason() or f"choose 0 (the model's own colouring) to "
-                                       f"{card.arch_kwargs.get('k', 4)}")
+    problem = "choose 0 (the model's own colouring) or an alternative from 1" if k < 0 else variation_problem(k)
+    if problem:
+        return f"--variation {k}: {problem}"
     if getattr(args, "engine", "local") != "local":
         return "--variation works with the local engine only"
     return None

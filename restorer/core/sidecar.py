@@ -157,7 +157,7 @@ def variation_problem(index: int) -> str | None:
     if card is None:
         return unavailable_reason()
     k = int(card.arch_kwargs.get("k", 4))
-    return None if index <= k else f"the installed variations network has {k} (1..{k})"
+    return None if index <= k else f"choose 0 (the model's own colouring) or 1..{k}, the installed network's alternatives"
 
 
 def load_for(photo: str | Path, explicit: str | Path | None = None) -> tuple[list | None, str | None]:

@@ -100,7 +100,7 @@ def test_cli_variation_equals_the_engine_and_refuses_a_bad_one(tiny_variations, 
     expected = colorize(gray_photo, load_model("tiny-test"), [Variation(2)])
     assert np.array_equal(read_image(tmp_path / "out" / "scan_colour.png").pixels, expected)
     assert main([*args, "--variation", "9", "--overwrite"]) == 2
-    assert "--variation 9: choose 0 (the model's own colouring) to 4" in capsys.readouterr().err
+    assert "--variation 9: choose 0 (the model's own colouring) or 1..4" in capsys.readouterr().err
 
 
 def test_per_alternative_scales_shrink_each_residual_by_its_own_factor():
