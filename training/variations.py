@@ -152,6 +152,8 @@ def train(cache: dict, run: Path, minutes: float, batch: int, crop: int, lr: flo
 
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
+    # Kept with the checkpoint: a later --from-best export describes the training that made it, not its own flags.
+    config = {"crop": crop, "batch": batch, "lr": lr, "mean_weight": mean_weight, "seed": seed, "minutes": minutes}
     net = create_arch("variations_unet")
     opt = torch.optim.Adam(net.parameters(), lr=lr)
     best, best_state, step, t0, cpu0 = None, None, 0, time.time(), _cpu_minutes()
@@ -172,7 +174,7 @@ def train(cache: dict, run: Path, minutes: float, batch: int, crop: int, lr: flo
             if best is None or ev["loss"] < best["loss"]:
                 best, best_state = ev, {k: v.clone() for k, v in net.state_dict().items()}
                 with atomic_path(run / "best.pt") as tmp:
-                    torch.save({"state": best_state, "metrics": best}, tmp)
+                    torch.save({"state": best_state, "metrics": best, "config": config}, tmp)
     if best_state is not None:
         net.load_state_dict(best_state)
     return net.eval(), {"best": best, "steps": step, "history": history,
@@ -222,12 +224,15 @@ def _from_best(run: Path) -> tuple[torch.nn.Module, dict]:
     net = create_arch("variations_unet")
     net.load_state_dict(ckpt["state"])
     best = ckpt["metrics"]
-    return net.eval(), {"best": best, "steps": best["step"], "cpu_minutes": best["cpu_minutes"]}
+    return net.eval(), {"best": best, "steps": best["step"], "cpu_minutes": best["cpu_minutes"],
+                        "config": ckpt.get("config")}
 
 
 def export(net, info: dict, cache: dict, args, folder: Path) -> Path:
     from restorer.core.models import ModelCard, save_model
 
+    # The training's own settings (kept in its checkpoint); the command line's for older checkpoints.
+    cfg = info.get("config") or {"crop": args.crop, "batch": args.batch, "lr": args.lr, "mean_weight": args.mean_weight}
     card = ModelCard(
         name="variations", arch="variations_unet", arch_kwargs={"k": net.k, "scale": net.scale},
         working_size=cache["size"],
@@ -235,8 +240,8 @@ def export(net, info: dict, cache: dict, args, folder: Path) -> Path:
         description=f"{net.k} alternative colourings (ab residuals) of any model's result, from L + its ab; "
                     "multiple-choice (best of K) loss on the frozen base's predictions.",
         training={"data": args.data, "base_model": cache["model"], "photos": len(cache["train"]),
-                  "selection_photos": len(cache["select"]), "crop": args.crop, "batch": args.batch, "lr": args.lr,
-                  "loss": {"best_of_k_l1": 1.0, "mean_l1": args.mean_weight}, "steps": info["steps"],
+                  "selection_photos": len(cache["select"]), "crop": cfg["crop"], "batch": cfg["batch"],
+                  "lr": cfg["lr"], "loss": {"best_of_k_l1": 1.0, "mean_l1": cfg["mean_weight"]}, "steps": info["steps"],
                   "minutes": info["cpu_minutes"], "minutes_are": "CPU minutes of this process"},
         metrics={k: v for k, v in (info["best"] or {}).items() if k != "history"},
         created=time.strftime("%Y-%m-%d"))
