@@ -33,17 +33,20 @@ def chroma_gain(ab, L, target, fixed, setting) -> np.ndarray:
     solver towards 1 far from the hints. Experimental (``gain``: [min chroma, lo, hi] or None)."""
     from restorer.core.propagate import solve
 
-    cmin, lo, hi = setting["gain"]
+    cmin, lo, hi = setting["gain"][:3]
+    hold_all = len(setting["gain"]) > 3 and setting["gain"][3]  # low-chroma pins hold gain 1 (one shared system)
     p, t = ab[:, fixed], target[:, fixed]
     pp, pt = (p * p).sum(0), (p * t).sum(0)
     ok = pp >= cmin * cmin
     if not ok.any():
         return ab
-    gfix = np.zeros_like(fixed)
-    idx = np.flatnonzero(fixed.ravel())[ok]
+    g = np.where(ok, np.clip(pt / np.maximum(pp, 1e-6), lo, hi) - 1.0, 0.0)
+    if not hold_all:
+        g = g[ok]
+    gfix = fixed.copy() if hold_all else np.zeros_like(fixed)
+    idx = np.flatnonzero(fixed.ravel()) if hold_all else np.flatnonzero(fixed.ravel())[ok]
     gfix.ravel()[idx] = True
     dg = np.zeros((2,) + L.shape, np.float32)
-    g = np.clip(pt[ok] / pp[ok], lo, hi) - 1.0
     dg[0].ravel()[idx] = g
     dg[1].ravel()[idx] = g
     G = solve(L, dg, gfix, mu=setting["mu"], sigma_floor=setting["sigma"][0], sigma_cap=setting["sigma"][1])[0]

@@ -109,3 +109,55 @@ def test_hint_leaves_a_differently_lit_object_alone(tiny_model_dir):
     w = gray.shape[1]
     assert np.abs(hinted[:, w // 2 + 4:] - base[:, w // 2 + 4:]).max() < 1.5
     assert np.abs(hinted[:, : w // 2 - 4, 0] - base[:, : w // 2 - 4, 0]).mean() > 20  # a: 27 -> 60
+
+
+def _held(h, w, y, x, r=3):
+    fixed = np.zeros((h, w), bool)
+    fixed[y - r:y + r + 1, x - r:x + r + 1] = True
+    return fixed
+
+
+def test_a_hint_scales_a_muted_colour_and_leaves_the_neutral_part_of_the_same_object_neutral():
+    """One object (flat L): the network made its left half a muted orange and its right half gray. A vivid
+    orange hint on the left makes the whole left half vivid (a gain, not a shift) and keeps the right half gray;
+    an additive correction alone would have tinted the gray half by the same ab."""
+    h, w = 48, 96
+    L = np.full((h, w), 50.0, np.float32)
+    ab = np.zeros((2, h, w), np.float32)
+    ab[0, :, : w // 2], ab[1, :, : w // 2] = 12.0, 16.0  # chroma 20: muted
+    fixed = _held(h, w, 24, 12)
+    target = np.zeros_like(ab)
+    target[0][fixed], target[1][fixed] = 24.0, 32.0  # the same hue, twice the chroma
+    out = spread(ab, L, target, fixed)
+    assert np.allclose(out[:, fixed], target[:, fixed], atol=1e-3)  # the hint's patch is exactly the hint
+    far_left = out[:, :, 36:44]
+    assert np.abs(far_left[0] - 24.0).max() < 2.5 and np.abs(far_left[1] - 32.0).max() < 3.0
+    gray_half = out[:, :, w // 2 + 4:]
+    assert np.hypot(gray_half[0], gray_half[1]).max() < 4.0
+
+
+def test_a_hints_gain_does_not_cross_a_strong_edge():
+    h, w = 48, 96
+    L = np.full((h, w), 30.0, np.float32)
+    L[:, w // 2:] = 80.0
+    ab = np.zeros((2, h, w), np.float32)
+    ab[0], ab[1] = 12.0, 16.0  # both objects the same muted colour
+    fixed = _held(h, w, 24, 12)
+    target = np.zeros_like(ab)
+    target[0][fixed], target[1][fixed] = 24.0, 32.0
+    out = spread(ab, L, target, fixed)
+    beyond = out[:, :, w // 2 + 2:]
+    assert np.abs(beyond[0] - 12.0).max() < 1.0 and np.abs(beyond[1] - 16.0).max() < 1.0
+
+
+def test_a_hint_of_another_hue_does_not_amplify_the_wrong_colour():
+    h, w = 32, 64
+    L = np.full((h, w), 50.0, np.float32)
+    ab = np.zeros((2, h, w), np.float32)
+    ab[0], ab[1] = 30.0, 0.0  # the network says red
+    fixed = _held(h, w, 16, 32)
+    target = np.zeros_like(ab)
+    target[1][fixed] = -30.0  # the hint says blue: orthogonal in ab, so the gain drops to 0 (clipped), not below
+    out = spread(ab, L, target, fixed)
+    assert np.allclose(out[:, fixed], target[:, fixed], atol=1e-3)
+    assert np.abs(out[0]).max() < 30.0 + 1e-3 and out[0].min() > -1.0  # red never grows nor turns green
