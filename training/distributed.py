@@ -92,8 +92,14 @@ def setup(device: torch.device) -> tuple[Dist | None, torch.device]:
 
 
 def shutdown() -> None:
+    """Leave the process group together. Rank 0 validates and exports after the last step while the others are
+    already done; a rank that tore its connections down then could abort its process (gloo: "terminate called
+    without an active exception", seen in 1 of 8 test runs), and torchrun then kills rank 0 mid-export."""
     if tdist.is_available() and tdist.is_initialized():
-        tdist.destroy_process_group()
+        try:
+            tdist.barrier()
+        finally:
+            tdist.destroy_process_group()
 
 
 class RankBatches:
