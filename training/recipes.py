@@ -88,7 +88,7 @@ RECIPES: dict[str, dict] = {
         size=128, **{**_COLOUR_STAGE, "lr": 5e-5, "min_colourfulness": 0.75, "gan_fraction": 0.98, "perc_weight": 0.0},
         selection_split=True, val_count=279, val_every_min=10.0, ckpt_every_min=5.0, default=True,
         # bf16 autocast where the CPU has it in hardware: 9.7 vs 5.1 img/s for this network at 128 px with the
-        # PatchGAN (bench/bench_train.py, quiet machine, docs/experiments.md); used from step 661 on.
+        # PatchGAN (bench/bench_train.py, quiet machine, docs/experiments.md); used from step 783 on.
         bf16_when_native=True,
         description=_VGG_DESCRIPTION),
     "attention-unet": dict(
