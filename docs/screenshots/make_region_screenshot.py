@@ -18,7 +18,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtTest import QTest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from make_screenshots import settle, wait_until  # noqa: E402
+from make_screenshots import settle, wait_until, window_with_photo  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 BRICK = QColor(150, 62, 40)
@@ -41,23 +41,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--size", default="1560x960", help="window size WxH")
     args = ap.parse_args(argv)
 
-    from restorer.gui import settings as S
-    from restorer.gui.app import create_app
-    from restorer.gui.main_window import MainWindow
-
-    app = create_app([sys.argv[0]])
-    S.settings().clear()  # the default layout, not this machine's last session
-    win = MainWindow()
-    w, h = (int(v) for v in args.size.split("x"))
-    win.resize(w, h)
-    win.move(10, 10)
-    win.set_theme("light", save=False)
-    win.show()
-    wait_until(lambda: win.model_combo.count() > 0, 120, "the model list")
+    app, win = window_with_photo(args.photo, args.size)
     done = {"full": None}
     win.fullReady.connect(lambda r: done.__setitem__("full", r))
-    win.open_paths([args.photo])
-    wait_until(lambda: done["full"] is not None, 600, "the first full-resolution result")
     win.strip_dock.hide()  # one photo: the strip would only take height from it
 
     win.region_controller.picker = lambda initial, parent: QColor(BRICK)

@@ -36,6 +36,29 @@ def settle(ms: int = 400) -> None:
     loop.exec()
 
 
+def window_with_photo(photo: str, size: str = "1560x960"):
+    """(app, window) at the default layout in the light theme, ``photo`` open and colourised at full resolution:
+    the starting point of the single-photo screenshots."""
+    from restorer.gui import settings as S
+    from restorer.gui.app import create_app
+    from restorer.gui.main_window import MainWindow
+
+    app = create_app([sys.argv[0]])
+    S.settings().clear()  # the default layout, not this machine's last session
+    win = MainWindow()
+    w, h = (int(v) for v in size.split("x"))
+    win.resize(w, h)
+    win.move(10, 10)
+    win.set_theme("light", save=False)
+    win.show()
+    wait_until(lambda: win.model_combo.count() > 0, 120, "the model list")
+    done = {"full": None}
+    win.fullReady.connect(lambda r: done.__setitem__("full", r))
+    win.open_paths([photo])
+    wait_until(lambda: done["full"] is not None, 600, "the first full-resolution result")
+    return app, win
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--photo", required=True)

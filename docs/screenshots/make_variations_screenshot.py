@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from make_screenshots import settle, wait_until  # noqa: E402
+from make_screenshots import settle, wait_until, window_with_photo  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -26,23 +26,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from PySide6.QtWidgets import QApplication
 
-    from restorer.gui import settings as S
-    from restorer.gui.app import create_app
-    from restorer.gui.main_window import MainWindow
-
-    app = create_app([sys.argv[0]])
-    S.settings().clear()  # the default layout, not this machine's last session
-    win = MainWindow()
+    _app, win = window_with_photo(args.photo, args.size)
     w, h = (int(v) for v in args.size.split("x"))
-    win.resize(w, h)
-    win.move(10, 10)
-    win.set_theme("light", save=False)
-    win.show()
-    wait_until(lambda: win.model_combo.count() > 0, 120, "the model list")
-    done = {"full": None}
-    win.fullReady.connect(lambda r: done.__setitem__("full", r))
-    win.open_paths([args.photo])
-    wait_until(lambda: done["full"] is not None, 600, "the first full-resolution result")
     win.variations.action.trigger()
     dlg = win.variations.dialog
     wait_until(lambda: all(b.isEnabled() for b in dlg.buttons), 600, "the variation thumbnails")
