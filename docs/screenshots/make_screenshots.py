@@ -38,8 +38,16 @@ def settle(ms: int = 400) -> None:
 
 def window_with_photo(photo: str, size: str = "1560x960"):
     """(app, window) at the default layout in the light theme, ``photo`` open and colourised at full resolution:
-    the starting point of the single-photo screenshots."""
+    the starting point of the single-photo screenshots. The photo is opened from a temporary copy: the app saves
+    hints and regions in a sidecar beside the photo, which must not land beside a bundled sample."""
+    import shutil
+    import tempfile
+
     from restorer.gui import settings as S
+
+    copy = Path(tempfile.mkdtemp(prefix="restorer-shot-")) / Path(photo).name
+    shutil.copy2(photo, copy)
+    photo = str(copy)
     from restorer.gui.app import create_app
     from restorer.gui.main_window import MainWindow
 
