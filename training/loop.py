@@ -102,6 +102,11 @@ class TrainConfig:
     # best.pt if its PSNR is the best so far, and the export uses those weights. Rebalanced losses trade PSNR
     # for colour as training goes on; this picks the most accurate model that is vivid enough.
     min_colourfulness: float | None = None
+    # With min_colourfulness: a validation below the floor is judged at the smallest chroma gain that lifts it
+    # to the floor (training.validation.GAINS), and the export stores that gain in the card (``chroma_gain``),
+    # so accurate but muted weights can still be chosen. Fine-tuning people in scenes for accuracy, then at the
+    # gain matching the base's colour, beat the base everywhere (docs/finetune-by-kind.md).
+    colour_by_gain: bool = False
     # Keep the whole pretrained encoder fixed (only the decoder and the hint paths learn): fewer weights to fit
     # to a small collection's colours.
     freeze_encoder: bool = False
@@ -308,19 +313,28 @@ class Trainer:
     def best_path(self) -> Path:
         return self.run_dir / "best.pt"
 
+    @staticmethod
+    def _selection_score(metrics: dict[str, float]) -> tuple[float, float]:
+        """(PSNR, colourfulness ratio) a validation is judged by: at its chroma gain when it has one."""
+        if "gain_psnr" in metrics:
+            return float(metrics["gain_psnr"]), float(metrics["gain_colourfulness_ratio"])
+        return float(metrics["psnr"]), float(metrics["colourfulness_ratio"])
+
     def _keep_if_best(self, metrics: dict[str, float]) -> None:
         floor = self.cfg.min_colourfulness
-        if floor is None or metrics["colourfulness_ratio"] < floor:
+        score, colour = self._selection_score(metrics)
+        if floor is None or colour < floor:
             return
         if self._best_psnr is None and self.best_path.exists():  # a resumed run's earlier selection
-            self._best_psnr = float(torch.load(self.best_path, map_location="cpu", weights_only=True)
-                                    ["metrics"]["psnr"])
-        if self._best_psnr is not None and self._best_psnr >= metrics["psnr"]:
+            self._best_psnr = self._selection_score(
+                torch.load(self.best_path, map_location="cpu", weights_only=True)["metrics"])[0]
+        if self._best_psnr is not None and self._best_psnr >= score:
             return
         _atomic_torch_save({"ema": self.eval_net.state_dict(), "metrics": dict(metrics), "step": self.step,
                             "images_seen": self.images_seen, "elapsed": self.elapsed}, self.best_path)
-        self._best_psnr = float(metrics["psnr"])
-        self.log(f"best so far (colourfulness >= x{floor:.2f}): step {self.step}, PSNR {metrics['psnr']:.2f} dB")
+        self._best_psnr = score
+        at = f" at chroma gain {metrics['gain']:.2f}" if metrics.get("gain", 1.0) != 1.0 else ""
+        self.log(f"best so far (colourfulness >= x{floor:.2f}): step {self.step}, PSNR {score:.2f} dB{at}")
 
     def load_best(self) -> dict[str, float] | None:
         """Load the selected weights (see ``min_colourfulness``) into the evaluated network; their metrics."""
@@ -532,7 +546,8 @@ class Trainer:
 
     def validate_and_log(self, writer, logf) -> dict[str, float]:
         self.phase(protocol.PHASE_VALIDATE)
-        metrics, pred = validate(self.eval_net, self.val_rgb, self.device)
+        floor = self.cfg.min_colourfulness if self.cfg.colour_by_gain else None
+        metrics, pred = validate(self.eval_net, self.val_rgb, self.device, floor=floor)
         metrics["gray_psnr"] = self.gray_psnr
         self.history.append({"step": self.step, "minutes": self.elapsed / 60, **metrics})
         writer.writerow(protocol.log_row(
@@ -542,9 +557,12 @@ class Trainer:
         logf.flush()
         save_grid(self.run_dir / protocol.grid_name(self.step), self.val_rgb, pred)
         self._keep_if_best(metrics)
+        at_gain = (f"; at chroma gain {metrics['gain']:.2f}: PSNR {metrics['gain_psnr']:.2f} dB, colourfulness "
+                   f"x{metrics['gain_colourfulness_ratio']:.2f}, JS a {metrics['gain_js_a']:.4f} b "
+                   f"{metrics['gain_js_b']:.4f}" if metrics.get("gain", 1.0) != 1.0 else "")
         self.log(f"val @ step {self.step} ({self.elapsed / 60:.1f} min): PSNR {metrics['psnr']:.2f} dB "
                  f"(gray {self.gray_psnr:.2f}), colourfulness x{metrics['colourfulness_ratio']:.2f}, "
-                 f"JS a {metrics['js_a']:.4f} b {metrics['js_b']:.4f}")
+                 f"JS a {metrics['js_a']:.4f} b {metrics['js_b']:.4f}{at_gain}")
         return metrics
 
     def export(self, metrics: dict[str, float]) -> Path:
@@ -558,6 +576,8 @@ class Trainer:
         card = ModelCard(
             name=cfg.name, arch=cfg.arch, arch_kwargs=dict(cfg.arch_kwargs), working_size=cfg.working_size or 256,
             in_channels=4, hints=True, default=cfg.default,
+            # The gain the selection judged these weights at (colour_by_gain); 1 otherwise.
+            chroma_gain=float(metrics.get("gain", 1.0)) if cfg.colour_by_gain else 1.0,
             description=cfg.description or f"{cfg.arch} trained by `restorer train` on {Path(cfg.data).name}",
             training={
                 "data": str(cfg.data), "images": n_train,

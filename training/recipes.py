@@ -90,6 +90,9 @@ RECIPES: dict[str, dict] = {
         # bf16 autocast where the CPU has it in hardware: 9.7 vs 5.1 img/s for this network at 128 px with the
         # PatchGAN (bench/bench_train.py, quiet machine, docs/experiments.md); used from step 783 on.
         bf16_when_native=True,
+        # A validation below 0.75x colourfulness is judged at the chroma gain that lifts it there, and the export
+        # ships that gain (TrainConfig.colour_by_gain); added at step ~1015, in effect from the next resume.
+        colour_by_gain=True,
         description=_VGG_DESCRIPTION),
     "attention-unet": dict(
         arch="attention_unet", size=128, lr=5e-4, **_STAGE1_LOSSES,
@@ -128,7 +131,8 @@ def main() -> None:
             raise SystemExit(f"no checkpoint in {cfg.run_dir}")
         trainer.load_best()
         trainer.load_val()  # validate exactly the weights being exported
-        metrics, _ = validate(trainer.eval_net, trainer.val_rgb, trainer.device)
+        metrics, _ = validate(trainer.eval_net, trainer.val_rgb, trainer.device,
+                              floor=cfg.min_colourfulness if cfg.colour_by_gain else None)
         metrics["gray_psnr"] = trainer.gray_psnr
         print(trainer.export(metrics))
         return

@@ -20,26 +20,17 @@ def batch_lab(rgb_u8: torch.Tensor) -> torch.Tensor:
     return rgb_to_lab_t(rgb_u8.float() / 255.0)
 
 
-@torch.no_grad()
-def validate(net, val_rgb: torch.Tensor, device, batch: int = 16) -> tuple[dict[str, float], torch.Tensor]:
-    """Metrics on the fixed validation crops (no hints): PSNR, colourfulness ratio, JS of a/b histograms."""
+#: Chroma gains tried when a validation must reach a colourfulness floor by gain (``validate(floor=...)``).
+GAINS = tuple(round(1.0 + 0.05 * i, 2) for i in range(21))  # 1.0 .. 2.0
+
+
+def _scores(L: torch.Tensor, ab: torch.Tensor, gt: np.ndarray) -> tuple[dict[str, float], np.ndarray]:
+    """PSNR, colourfulness (ratio) and a/b histogram JS of the 8-bit results of (L, ab) against ``gt``."""
     from restorer.core.metrics import ab_histograms, colourfulness, js_divergence, psnr
 
-    was_training = net.training
-    net.eval()
-    preds = []
-    for i in range(0, len(val_rgb), batch):
-        lab = batch_lab(val_rgb[i:i + batch]).to(device)
-        L = lab[:, :1]
-        x = torch.cat([(L - L_CENT) / L_NORM, torch.zeros_like(lab[:, 1:]), torch.zeros_like(L)], 1)
-        ab = net(x[:, : net_in_channels(net)]) * AB_NORM
-        preds.append((lab_to_rgb_t(torch.cat([L, ab], 1)).clamp(0, 1) * 255 + 0.5).byte().cpu())
-    net.train(was_training)
-    pred = torch.cat(preds).permute(0, 2, 3, 1).numpy()
-    gt = val_rgb.permute(0, 2, 3, 1).numpy()
+    pred = (lab_to_rgb_t(torch.cat([L, ab], 1)).clamp(0, 1) * 255 + 0.5).byte().permute(0, 2, 3, 1).numpy()
     ps, cf_p, cf_g = [], [], []
     ha_p = hb_p = ha_g = hb_g = 0
-
     for p, g in zip(pred, gt):
         ps.append(psnr(p, g))
         cf_p.append(colourfulness(p))
@@ -48,14 +39,44 @@ def validate(net, val_rgb: torch.Tensor, device, batch: int = 16) -> tuple[dict[
         ha_p, hb_p = ha_p + a, hb_p + b
         a, b = ab_histograms(g, normalize=False)
         ha_g, hb_g = ha_g + a, hb_g + b
-    metrics = {
+    return {
         "psnr": float(np.mean(ps)),
         "colourfulness": float(np.mean(cf_p)),
         "colourfulness_gt": float(np.mean(cf_g)),
         "colourfulness_ratio": float(np.mean(cf_p) / max(np.mean(cf_g), 1e-6)),
         "js_a": js_divergence(ha_p / ha_p.sum(), ha_g / ha_g.sum()),
         "js_b": js_divergence(hb_p / hb_p.sum(), hb_g / hb_g.sum()),
-    }
+    }, pred
+
+
+@torch.no_grad()
+def validate(net, val_rgb: torch.Tensor, device, batch: int = 16,
+             floor: float | None = None) -> tuple[dict[str, float], torch.Tensor]:
+    """Metrics on the fixed validation crops (no hints): PSNR, colourfulness ratio, JS of a/b histograms.
+
+    With ``floor``, also the smallest chroma gain of GAINS that brings the colourfulness ratio to ``floor``
+    (as the card's ``chroma_gain`` would at inference) and the metrics at that gain, under ``gain_*`` keys:
+    a model that is accurate but muted can then be judged at the colour it would ship with."""
+    was_training = net.training
+    net.eval()
+    Ls, abs_ = [], []
+    for i in range(0, len(val_rgb), batch):
+        lab = batch_lab(val_rgb[i:i + batch]).to(device)
+        L = lab[:, :1]
+        x = torch.cat([(L - L_CENT) / L_NORM, torch.zeros_like(lab[:, 1:]), torch.zeros_like(L)], 1)
+        abs_.append((net(x[:, : net_in_channels(net)]) * AB_NORM).float().cpu())
+        Ls.append(L.float().cpu())
+    net.train(was_training)
+    L, ab = torch.cat(Ls), torch.cat(abs_)
+    gt = val_rgb.permute(0, 2, 3, 1).numpy()
+    metrics, pred = _scores(L, ab, gt)
+    if floor is not None:
+        gain, at = 1.0, metrics
+        for g in GAINS[1:]:
+            if at["colourfulness_ratio"] >= floor:
+                break
+            gain, at = g, _scores(L, (ab * g).clamp(-AB_NORM, AB_NORM), gt)[0]
+        metrics |= {"gain": gain, **{f"gain_{k}": v for k, v in at.items() if k != "colourfulness_gt"}}
     return metrics, torch.from_numpy(pred).permute(0, 3, 1, 2)
 
 

@@ -407,3 +407,36 @@ def test_source_shares_cap_and_scene_floor():
     srcs = np.array([p.name.split("_")[0] for p in paths])
     for src, share in shares.items():  # the per-photo weights add up to each source's share
         assert abs(w[srcs == src].sum() - share) < 1e-9
+
+
+def test_validation_finds_the_smallest_gain_that_reaches_the_colour_floor():
+    from training.validation import GAINS, batch_lab, validate
+
+    class Muted(torch.nn.Module):
+        """The photos' own chroma at 40 %: accurate in hue, too quiet."""
+
+        in_channels = 1
+
+        def forward(self, x):
+            return self.ab * 0.4 / 110.0
+
+    rng = np.random.default_rng(1)
+    rgb = torch.from_numpy(rng.integers(0, 255, (4, 3, 32, 32), dtype=np.uint8))
+    net = Muted()
+    net.ab = batch_lab(rgb)[:, 1:]
+    plain, _ = validate(net, rgb, torch.device("cpu"), batch=4)
+    assert "gain" not in plain
+    m, _ = validate(net, rgb, torch.device("cpu"), batch=4, floor=0.6)
+    assert plain["colourfulness_ratio"] < 0.6 <= m["gain_colourfulness_ratio"]
+    below = GAINS[GAINS.index(m["gain"]) - 1]
+    assert below >= 1.0
+    assert m["psnr"] == plain["psnr"] and m["gain_psnr"] > plain["psnr"]  # closer to the truth when less muted
+
+
+def test_colour_by_gain_exports_the_gain_it_selected_at(colour_folder, tmp_path):
+    t = Trainer(_cfg(colour_folder, tmp_path, minutes=0.03, min_colourfulness=0.95, colour_by_gain=True))
+    t.run()
+    card = json.loads((tmp_path / "models" / "tiny-trained.json").read_text())
+    m = card["metrics"]
+    assert "gain_psnr" in m and card["chroma_gain"] == m["gain"]
+    assert m["gain"] == 2.0 or m["gain_colourfulness_ratio"] >= 0.95
