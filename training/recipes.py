@@ -85,7 +85,7 @@ RECIPES: dict[str, dict] = {
         name="vgg16-unet", run="vgg16-unet-long", base="resources/models/vgg16-unet.json", minutes=1500.0,
         # The PatchGAN joins at trained minute 30, not 150: runs/ has been lost between sessions twice, so a
         # session may be all a run gets, and the adversarial stage is what brought JS down (experiments.md).
-        # rebalance 0.5 -> 0.25 at step 1297 (137.5 trained minutes): with the PatchGAN on, colourfulness on the
+        # rebalance 0.5 -> 0.25 at step 1476 (142.5 trained minutes): with the PatchGAN on, colourfulness on the
         # selection split had climbed from 0.76x (step 284) to 0.93x while PSNR fell (23.39 -> 22.89 dB), and JS
         # was far below target (.011 / .012); less colour pressure, with colour_by_gain below as the safety net.
         size=128, **{**_COLOUR_STAGE, "lr": 5e-5, "min_colourfulness": 0.75, "gan_fraction": 0.98, "perc_weight": 0.0,
@@ -95,7 +95,7 @@ RECIPES: dict[str, dict] = {
         # PatchGAN (bench/bench_train.py, quiet machine, docs/experiments.md); used from step 783 on.
         bf16_when_native=True,
         # A validation below 0.75x colourfulness is judged at the chroma gain that lifts it there, and the export
-        # ships that gain (TrainConfig.colour_by_gain); in effect from step 1297.
+        # ships that gain (TrainConfig.colour_by_gain); in effect from step 1476.
         colour_by_gain=True,
         description=_VGG_DESCRIPTION),
     "attention-unet": dict(
