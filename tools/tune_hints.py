@@ -8,7 +8,9 @@ photo is made gray (its own L) and colourised; the network runs once per photo a
 as its input channels, and once without them), then every setting below only re-runs the edge-aware solve and
 the engine's upsampling. Prints, per setting, the mean PSNR gain over the same photos with no hints. Settings:
 the solver's pull to zero ``mu``, Levin's sigma floor and cap, the hint pins' margin and lightness tolerance,
-and whether the network sees the hints (``channels``).
+whether the network sees the hints (``channels``) and the chroma gain field (``gain``: min chroma, lowest and
+highest gain, or null for the additive correction alone). The propagation itself is the product's
+(``restorer.core.propagate.spread``), only its settings vary.
 """
 from __future__ import annotations
 
@@ -23,50 +25,24 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
-GRID = {"mu": [2e-6, 5e-7, 1e-7], "sigma": [(0.5, 2.0)], "pin": [(4, 6.0), (8, 10.0)],
-        "channels": [True, False], "gain": [None]}
+from restorer.core.propagate import GAIN_MIN_CHROMA, GAIN_RANGE  # noqa: E402
 
-
-def chroma_gain(ab, L, target, fixed, setting) -> np.ndarray:
-    """``ab`` times an edge-aware gain field: at each held pixel whose prediction has chroma >= ``min``, the gain
-    that best maps the predicted ab onto the hint's (its projection, clipped to [lo, hi]), spread by the same
-    solver towards 1 far from the hints. Experimental (``gain``: [min chroma, lo, hi] or None)."""
-    from restorer.core.propagate import solve
-
-    cmin, lo, hi = setting["gain"][:3]
-    hold_all = len(setting["gain"]) > 3 and setting["gain"][3]  # low-chroma pins hold gain 1 (one shared system)
-    p, t = ab[:, fixed], target[:, fixed]
-    pp, pt = (p * p).sum(0), (p * t).sum(0)
-    ok = pp >= cmin * cmin
-    if not ok.any():
-        return ab
-    g = np.where(ok, np.clip(pt / np.maximum(pp, 1e-6), lo, hi) - 1.0, 0.0)
-    if not hold_all:
-        g = g[ok]
-    gfix = fixed.copy() if hold_all else np.zeros_like(fixed)
-    idx = np.flatnonzero(fixed.ravel()) if hold_all else np.flatnonzero(fixed.ravel())[ok]
-    gfix.ravel()[idx] = True
-    dg = np.zeros((2,) + L.shape, np.float32)
-    dg[0].ravel()[idx] = g
-    dg[1].ravel()[idx] = g
-    G = solve(L, dg, gfix, mu=setting["mu"], sigma_floor=setting["sigma"][0], sigma_cap=setting["sigma"][1])[0]
-    return (ab * (1.0 + G)[None]).astype(np.float32)
+# The first value of each key is the product's setting.
+GRID = {"mu": [2e-6, 5e-7, 1e-7], "sigma": [(0.5, 2.0)], "pin": [(8, 10.0), (4, 6.0)],
+        "channels": [True, False], "gain": [(GAIN_MIN_CHROMA, *GAIN_RANGE), None]}
 
 
 def finish(gray, ab, L, hints, setting) -> np.ndarray:
     """The engine's result for ``ab`` with ``hints`` spread under ``setting`` (uint8, full size)."""
     from restorer.core import engine
     from restorer.core import hints as H
-    from restorer.core.propagate import solve
+    from restorer.core.propagate import spread
 
     if hints:
         H.PIN_MARGIN, H.PIN_L_TOL = setting["pin"]
-        target, fixed = H.pins(hints, L)
-        if setting.get("gain"):
-            ab = chroma_gain(ab, L, target, fixed, setting)
-        d = np.where(fixed[None], target - ab, 0.0)
         floor, cap = setting["sigma"]
-        ab = (ab + solve(L, d, fixed, mu=setting["mu"], sigma_floor=floor, sigma_cap=cap)).astype(np.float32)
+        ab = spread(ab, L, *H.pins(hints, L), gain=tuple(setting["gain"]) if setting["gain"] else None,
+                    mu=setting["mu"], sigma_floor=floor, sigma_cap=cap)
     A, B = engine.guided_coefficients(ab, L)
     return engine.apply_coefficients(gray, A, B, np.uint8)
 

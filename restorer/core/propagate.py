@@ -167,20 +167,22 @@ def solve(L: np.ndarray, d: np.ndarray, fixed: np.ndarray, *, mu: float = MU, si
     return _pcg(A, b, inv_diag, x, steps).T.reshape(c, h, w).astype(np.float32)
 
 
-def hint_gains(ab_pred: np.ndarray, target: np.ndarray, fixed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def hint_gains(ab_pred: np.ndarray, target: np.ndarray, fixed: np.ndarray, min_chroma: float = GAIN_MIN_CHROMA,
+               limits: tuple[float, float] = GAIN_RANGE) -> tuple[np.ndarray, np.ndarray]:
     """(gain h x w, sure h x w bool): on the held pixels where the prediction has chroma of at least
-    GAIN_MIN_CHROMA (its direction means something there), the chroma gain that best maps it onto the hint
-    (least squares in the ab plane: the hint's ab projected on the predicted ab, clipped to GAIN_RANGE); 1
+    ``min_chroma`` (its direction means something there), the chroma gain that best maps it onto the hint
+    (least squares in the ab plane: the hint's ab projected on the predicted ab, clipped to ``limits``); 1
     elsewhere."""
     pp = np.einsum("chw,chw->hw", ab_pred, ab_pred)
     pt = np.einsum("chw,chw->hw", ab_pred, target)
-    sure = fixed & (pp >= GAIN_MIN_CHROMA ** 2)
+    sure = fixed & (pp >= min_chroma ** 2)
     g = np.ones(fixed.shape, np.float32)
-    g[sure] = np.clip(pt[sure] / pp[sure], *GAIN_RANGE)
+    g[sure] = np.clip(pt[sure] / pp[sure], *limits)
     return g, sure
 
 
-def spread(ab_pred: np.ndarray, L: np.ndarray, target: np.ndarray, fixed: np.ndarray) -> np.ndarray:
+def spread(ab_pred: np.ndarray, L: np.ndarray, target: np.ndarray, fixed: np.ndarray, *,
+           gain: tuple[float, float, float] | None = (GAIN_MIN_CHROMA, *GAIN_RANGE), **solver) -> np.ndarray:
     """``ab_pred`` (2 x h x w) corrected edge-aware so that it is ``target`` where ``fixed``.
 
     First a chroma gain G, spread from the held pixels where the network has a colour to scale (``hint_gains``):
@@ -188,12 +190,17 @@ def spread(ab_pred: np.ndarray, L: np.ndarray, target: np.ndarray, fixed: np.nda
     its gray lining stays gray), where it is wrong the gain falls towards 0. Then the additive correction D
     that makes the held pixels exactly the hint's ab, spread from all of them. Result: ab * (1 + G) + D.
     (Holding G at 1 on the low-chroma hint pixels, to solve both in one system, lost half the gain's benefit.)
+
+    ``gain`` is (min chroma, lowest, highest gain), None for the additive correction alone; ``solver`` are
+    keyword arguments of :func:`solve` (mu, sigma_floor, sigma_cap). Both are there for tools/tune_hints.py:
+    the app and the CLI use the defaults.
     """
     fixed = np.asarray(fixed, bool)
     if not fixed.any():
         return ab_pred
-    gain, sure = hint_gains(ab_pred, target, fixed)
-    if sure.any():
-        ab_pred = ab_pred * (1.0 + solve(L, (gain - 1.0)[None], sure))
+    if gain is not None:
+        g, sure = hint_gains(ab_pred, target, fixed, gain[0], gain[1:])
+        if sure.any():
+            ab_pred = ab_pred * (1.0 + solve(L, (g - 1.0)[None], sure, **solver))
     d = np.where(fixed[None], target - ab_pred, 0.0)
-    return np.clip(ab_pred + solve(L, d, fixed), -AB_NORM, AB_NORM).astype(np.float32)
+    return np.clip(ab_pred + solve(L, d, fixed, **solver), -AB_NORM, AB_NORM).astype(np.float32)
