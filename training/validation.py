@@ -24,26 +24,37 @@ def batch_lab(rgb_u8: torch.Tensor) -> torch.Tensor:
 GAINS = tuple(round(1.0 + 0.05 * i, 2) for i in range(21))  # 1.0 .. 2.0
 
 
-def _scores(L: torch.Tensor, ab: torch.Tensor, gt: np.ndarray) -> tuple[dict[str, float], np.ndarray]:
-    """PSNR, colourfulness (ratio) and a/b histogram JS of the 8-bit results of (L, ab) against ``gt``."""
+def _truth(gt: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+    """Mean colourfulness and the summed a and b histograms of the ground-truth crops (B x H x W x 3 uint8)."""
+    from restorer.core.metrics import ab_histograms, colourfulness
+
+    cf, ha, hb = [], 0, 0
+    for g in gt:
+        cf.append(colourfulness(g))
+        a, b = ab_histograms(g, normalize=False)
+        ha, hb = ha + a, hb + b
+    return float(np.mean(cf)), ha, hb
+
+
+def _scores(L: torch.Tensor, ab: torch.Tensor, gt: np.ndarray, truth) -> tuple[dict[str, float], np.ndarray]:
+    """PSNR, colourfulness (ratio) and a/b histogram JS of the 8-bit results of (L, ab) against ``gt``, whose
+    :func:`_truth` is ``truth``."""
     from restorer.core.metrics import ab_histograms, colourfulness, js_divergence, psnr
 
+    cf_g, ha_g, hb_g = truth
     pred = (lab_to_rgb_t(torch.cat([L, ab], 1)).clamp(0, 1) * 255 + 0.5).byte().permute(0, 2, 3, 1).numpy()
-    ps, cf_p, cf_g = [], [], []
-    ha_p = hb_p = ha_g = hb_g = 0
+    ps, cf_p = [], []
+    ha_p = hb_p = 0
     for p, g in zip(pred, gt):
         ps.append(psnr(p, g))
         cf_p.append(colourfulness(p))
-        cf_g.append(colourfulness(g))
         a, b = ab_histograms(p, normalize=False)
         ha_p, hb_p = ha_p + a, hb_p + b
-        a, b = ab_histograms(g, normalize=False)
-        ha_g, hb_g = ha_g + a, hb_g + b
     return {
         "psnr": float(np.mean(ps)),
         "colourfulness": float(np.mean(cf_p)),
-        "colourfulness_gt": float(np.mean(cf_g)),
-        "colourfulness_ratio": float(np.mean(cf_p) / max(np.mean(cf_g), 1e-6)),
+        "colourfulness_gt": cf_g,
+        "colourfulness_ratio": float(np.mean(cf_p) / max(cf_g, 1e-6)),
         "js_a": js_divergence(ha_p / ha_p.sum(), ha_g / ha_g.sum()),
         "js_b": js_divergence(hb_p / hb_p.sum(), hb_g / hb_g.sum()),
     }, pred
@@ -69,13 +80,14 @@ def validate(net, val_rgb: torch.Tensor, device, batch: int = 16,
     net.train(was_training)
     L, ab = torch.cat(Ls), torch.cat(abs_)
     gt = val_rgb.permute(0, 2, 3, 1).numpy()
-    metrics, pred = _scores(L, ab, gt)
+    truth = _truth(gt)  # the same for every gain tried below
+    metrics, pred = _scores(L, ab, gt, truth)
     if floor is not None:
         gain, at = 1.0, metrics
         for g in GAINS[1:]:
             if at["colourfulness_ratio"] >= floor:
                 break
-            gain, at = g, _scores(L, (ab * g).clamp(-AB_NORM, AB_NORM), gt)[0]
+            gain, at = g, _scores(L, (ab * g).clamp(-AB_NORM, AB_NORM), gt, truth)[0]
         metrics |= {"gain": gain, **{f"gain_{k}": v for k, v in at.items() if k != "colourfulness_gt"}}
     return metrics, torch.from_numpy(pred).permute(0, 3, 1, 2)
 

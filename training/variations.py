@@ -193,13 +193,17 @@ def scale_table(net, maps: torch.Tensor, scales=(1.0, 0.85, 0.7, 0.55)) -> list[
 
     L, base, true = maps[:, :1].float(), maps[:, 1:3].float(), maps[:, 3:5].float()
     gt = rgb(L, true)
+
+    def mean(ab):
+        return float(np.mean([psnr(p, g) for p, g in zip(rgb(L, ab), gt)]))
+
+    gray, model = mean(torch.zeros_like(base)), mean(base)  # the same at every scale
     rows = []
     keep = net.scale
     for s in scales:
         net.scale = keep if s is None else s  # None: the net's own scale(s)
         alts = alternatives(net, maps)
-        mean = lambda ab: float(np.mean([psnr(p, g) for p, g in zip(rgb(L, ab), gt)]))  # noqa: E731
-        rows.append({"scale": net.scale, "psnr_gray": mean(torch.zeros_like(base)), "psnr_model": mean(base),
+        rows.append({"scale": net.scale, "psnr_gray": gray, "psnr_model": model,
                      "psnr_variations": [mean(alts[:, k]) for k in range(alts.shape[1])],
                      "pairwise_ab": pairwise_difference(alts, true)})
     net.scale = keep

@@ -49,10 +49,8 @@ class VariationsUNet(nn.Module):
             y = up(y, skips.pop())
         r = torch.tanh(self.head(y))
         b, _, h, w = r.shape
-        r = r.view(b, self.k, 2, h, w)
-        if isinstance(self.scale, (int, float)):
-            return r * self.scale
-        return r * r.new_tensor(list(self.scale)).view(1, self.k, 1, 1, 1)
+        # One scale for all, or one per alternative (shape 1 x K x 1 x 1 x 1): either broadcasts.
+        return r.view(b, self.k, 2, h, w) * r.new_tensor(self.scale).view(1, -1, 1, 1, 1)
 
 
 @register_arch(defaults={"k": 4, "base": 16, "depth": 4})
