@@ -102,10 +102,11 @@ class TrainConfig:
     # best.pt if its PSNR is the best so far, and the export uses those weights. Rebalanced losses trade PSNR
     # for colour as training goes on; this picks the most accurate model that is vivid enough.
     min_colourfulness: float | None = None
-    # With min_colourfulness: a validation below the floor is judged at the smallest chroma gain that lifts it
-    # to the floor (training.validation.GAINS), and the export stores that gain in the card (``chroma_gain``),
-    # so accurate but muted weights can still be chosen. Fine-tuning people in scenes for accuracy, then at the
-    # gain matching the base's colour, beat the base everywhere (docs/finetune-by-kind.md).
+    # With min_colourfulness: every validation is also judged at the smallest chroma gain (0.5-2, see
+    # training.validation.GAINS) that holds the floor, and the export stores that gain in the card
+    # (``chroma_gain``): accurate but muted weights can still be chosen, and loud ones are not rejected for
+    # their colour alone. Fine-tuning people in scenes for accuracy, then at the gain matching the base's
+    # colour, beat the base everywhere (docs/finetune-by-kind.md).
     colour_by_gain: bool = False
     # Keep the whole pretrained encoder fixed (only the decoder and the hint paths learn): fewer weights to fit
     # to a small collection's colours.

@@ -20,8 +20,8 @@ def batch_lab(rgb_u8: torch.Tensor) -> torch.Tensor:
     return rgb_to_lab_t(rgb_u8.float() / 255.0)
 
 
-#: Chroma gains tried when a validation must reach a colourfulness floor by gain (``validate(floor=...)``).
-GAINS = tuple(round(1.0 + 0.05 * i, 2) for i in range(21))  # 1.0 .. 2.0
+#: Chroma gains tried when a validation is judged at a colourfulness floor (``validate(floor=...)``).
+GAINS = tuple(round(0.5 + 0.05 * i, 2) for i in range(31))  # 0.5 .. 2.0
 
 
 def _truth(gt: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
@@ -65,9 +65,11 @@ def validate(net, val_rgb: torch.Tensor, device, batch: int = 16,
              floor: float | None = None) -> tuple[dict[str, float], torch.Tensor]:
     """Metrics on the fixed validation crops (no hints): PSNR, colourfulness ratio, JS of a/b histograms.
 
-    With ``floor``, also the smallest chroma gain of GAINS that brings the colourfulness ratio to ``floor``
-    (as the card's ``chroma_gain`` would at inference) and the metrics at that gain, under ``gain_*`` keys:
-    a model that is accurate but muted can then be judged at the colour it would ship with."""
+    With ``floor``, also the smallest chroma gain of GAINS whose colourfulness ratio reaches ``floor`` (as the
+    card's ``chroma_gain`` would at inference) and the metrics at that gain, under ``gain_*`` keys: every
+    checkpoint is then judged at the same colour, the floor, whether it came out muted (gain > 1) or loud
+    (gain < 1), because PSNR falls as colour rises and a louder checkpoint would otherwise lose for its colour
+    alone (docs/experiments.md, "Selection at the colour floor from both sides")."""
     was_training = net.training
     net.eval()
     Ls, abs_ = [], []
@@ -83,12 +85,18 @@ def validate(net, val_rgb: torch.Tensor, device, batch: int = 16,
     truth = _truth(gt)  # the same for every gain tried below
     metrics, pred = _scores(L, ab, gt, truth)
     if floor is not None:
-        gain, at = 1.0, metrics
-        for g in GAINS[1:]:
-            if at["colourfulness_ratio"] >= floor:
-                break
-            gain, at = g, _scores(L, (ab * g).clamp(-AB_NORM, AB_NORM), gt, truth)[0]
-        metrics |= {"gain": gain, **{f"gain_{k}": v for k, v in at.items() if k != "colourfulness_gt"}}
+        def at_gain(i: int) -> dict[str, float]:
+            return _scores(L, (ab * GAINS[i]).clamp(-AB_NORM, AB_NORM), gt, truth)[0]
+
+        i, at = GAINS.index(1.0), metrics
+        if at["colourfulness_ratio"] >= floor:  # louder than the floor: step down while it still holds
+            while i > 0 and (lower := at_gain(i - 1))["colourfulness_ratio"] >= floor:
+                i, at = i - 1, lower
+        else:
+            while i + 1 < len(GAINS) and at["colourfulness_ratio"] < floor:
+                i += 1
+                at = at_gain(i)
+        metrics |= {"gain": GAINS[i], **{f"gain_{k}": v for k, v in at.items() if k != "colourfulness_gt"}}
     return metrics, torch.from_numpy(pred).permute(0, 3, 1, 2)
 
 

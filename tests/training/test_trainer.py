@@ -432,6 +432,22 @@ def test_validation_finds_the_smallest_gain_that_reaches_the_colour_floor():
     assert below >= 1.0
     assert m["psnr"] == plain["psnr"] and m["gain_psnr"] > plain["psnr"]  # closer to the truth when less muted
 
+    net.ab = batch_lab(rgb)[:, 1:] * 3.0  # louder than the truth: judged at the gain that brings it down to the floor
+    loud, _ = validate(net, rgb, torch.device("cpu"), batch=4, floor=0.6)
+    assert GAINS[0] < loud["gain"] < 1.0 and loud["colourfulness_ratio"] > loud["gain_colourfulness_ratio"] >= 0.6
+    i = GAINS.index(loud["gain"])
+    quieter, _ = validate(_Scaled(net, GAINS[i - 1]), rgb, torch.device("cpu"), batch=4)
+    assert quieter["colourfulness_ratio"] < 0.6  # the smallest gain that holds the floor
+
+
+class _Scaled(torch.nn.Module):
+    def __init__(self, net, gain):
+        super().__init__()
+        self.net, self.gain, self.in_channels = net, gain, net.in_channels
+
+    def forward(self, x):
+        return self.net(x) * self.gain
+
 
 def test_colour_by_gain_exports_the_gain_it_selected_at(colour_folder, tmp_path):
     t = Trainer(_cfg(colour_folder, tmp_path, minutes=0.03, min_colourfulness=0.95, colour_by_gain=True))
