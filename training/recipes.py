@@ -24,6 +24,15 @@ _VGG_DESCRIPTION = ("Default, detailed: U-Net decoder on a frozen ImageNet VGG16
                     "continued at half the learning rate; stage 2: colour-rebalanced L1 + light perceptual + "
                     "PatchGAN at a low learning rate. Hint-aware.")
 
+_VGG_LONG_DESCRIPTION = ("Default, detailed: U-Net decoder on an ImageNet VGG16 encoder, trained on source-balanced "
+                         "photos (streets, buildings and people in scenes a third of them): colour-rebalanced L1 "
+                         "with a PatchGAN, then plain smooth L1; its colour strength (chroma gain) chosen on a "
+                         "held-out selection split. Hint-aware.")
+
+_EFFNET_LONG_DESCRIPTION = ("Fast: U-Net decoder on an ImageNet EfficientNet-Lite0 encoder, fine-tuned with smooth "
+                            "L1 on source-balanced photos; its colour strength (chroma gain) chosen on a held-out "
+                            "selection split. Hint-aware.")
+
 # Stage 1 of every bundled model: chroma-weighted smooth L1 + VGG perceptual, PatchGAN in the last 30 %.
 _STAGE1_LOSSES = dict(batch=16, perc_weight=0.02, adv_weight=0.02, chroma_boost=1.0, rebalance=0.0, gan_fraction=0.3)
 # The colour stage (stage 2) of the EfficientNet and VGG16 models, with its checkpoint selection.
@@ -107,7 +116,15 @@ RECIPES: dict[str, dict] = {
         # A validation below 0.75x colourfulness is judged at the chroma gain that lifts it there, and the export
         # ships that gain (TrainConfig.colour_by_gain); in effect from step 1476.
         colour_by_gain=True,
-        description=_VGG_DESCRIPTION),
+        description=_VGG_LONG_DESCRIPTION),
+    # The fast model's long run (issue 28): the default's long run's discipline as it stands at step 4389 (selection
+    # split, source balance, the colour floor reached by gain, accuracy-only smooth L1, no PatchGAN).
+    "effnet-lite0-unet-long": dict(
+        name="effnet-lite0-unet", run="effnet-lite0-unet-long", base="resources/models/effnet-lite0-unet.json",
+        minutes=900.0, size=160, **{**_COLOUR_STAGE, "lr": 5e-5, "min_colourfulness": 0.78, "perc_weight": 0.0,
+                                     "rebalance": 0.0, "adv_weight": 0.0, "gan_fraction": 0.0},
+        selection_split=True, val_count=279, val_every_min=10.0, ckpt_every_min=5.0, bf16_when_native=True,
+        colour_by_gain=True, description=_EFFNET_LONG_DESCRIPTION),
     "attention-unet": dict(
         arch="attention_unet", size=128, lr=5e-4, **_STAGE1_LOSSES,
         description="Small Attention U-Net trained from scratch (no pretrained encoder): experimental, "
