@@ -89,6 +89,9 @@ class TrainConfig:
     ckpt_every_min: float = 3.0
     max_images_per_folder: int | None = None
     description: str = ""
+    # What changed during a long run and when (a recipe's own record); the card's ``losses`` are only the last
+    # settings, so the exported card carries this too.
+    history: tuple[str, ...] = ()
     default: bool = False
     threads: int | None = None
     # Measured by bench/bench_train.py on 2 cores (EfficientNet U-Net, 160 px): fp32 7.4 img/s, channels_last
@@ -600,6 +603,7 @@ class Trainer:
                 # early validation can end the run before it starts).
                 "adversarial_minutes": round(max(0.0, self.elapsed - self._gan_start_s) / 60, 1)
                                        if cfg.adv_weight > 0 else 0.0,
+                **({"history": list(cfg.history)} if cfg.history else {}),
                 "base": cfg.base, "device": str(self.device),
                 # This invocation's precision (a resumed run may have changed it; the run log says when).
                 "bf16_autocast": cfg.bf16,

@@ -116,6 +116,11 @@ RECIPES: dict[str, dict] = {
         # A validation below 0.75x colourfulness is judged at the chroma gain that lifts it there, and the export
         # ships that gain (TrainConfig.colour_by_gain); in effect from step 1476.
         colour_by_gain=True,
+        history=("steps 0-203: colour-rebalanced smooth L1 (0.5), fp32",
+                 "step 204: spectral-norm PatchGAN joins (weight 0.05)", "step 783: bf16 autocast",
+                 "step 1476: rebalance 0.25", "step 2198: PatchGAN weight 0.01", "step 3113: PatchGAN off",
+                 "step 3663: selection at the 0.78x colour floor by chroma gain, from both sides",
+                 "step 4389: rebalance 0 (plain smooth L1)"),
         description=_VGG_LONG_DESCRIPTION),
     # The fast model's long run (issue 28): the default's long run's discipline as it stands at step 4389 (selection
     # split, source balance, the colour floor reached by gain, accuracy-only smooth L1, no PatchGAN).

@@ -450,9 +450,11 @@ class _Scaled(torch.nn.Module):
 
 
 def test_colour_by_gain_exports_the_gain_it_selected_at(colour_folder, tmp_path):
-    t = Trainer(_cfg(colour_folder, tmp_path, minutes=0.03, min_colourfulness=0.95, colour_by_gain=True))
+    t = Trainer(_cfg(colour_folder, tmp_path, minutes=0.03, min_colourfulness=0.95, colour_by_gain=True,
+                     history=("step 0: no PatchGAN",)))
     t.run()
     card = json.loads((tmp_path / "models" / "tiny-trained.json").read_text())
+    assert card["training"]["history"] == ["step 0: no PatchGAN"]  # a long run's changes travel with its card
     m = card["metrics"]
     assert "gain_psnr" in m and card["chroma_gain"] == m["gain"]
     assert m["gain"] == 2.0 or m["gain_colourfulness_ratio"] >= 0.95
