@@ -291,6 +291,9 @@ class Trainer:
             "config": json.dumps(dataclasses.asdict(self.cfg)), "history": json.dumps(self.history),
             "torch_rng": torch.get_rng_state(),
             "train_images": len(getattr(self, "train_images", [])) or self.n_train,
+            # The base's history as the run began: the card at cfg.base may be replaced by this run's own export
+            # (a long run that ships), and re-reading it on resume would count this run's crops twice.
+            "base_training": json.dumps(self.base_card.training if self.base_card is not None else None),
         }
         _atomic_torch_save(state, self.ckpt_path)
         # What the run has done over all its sessions, readable without torch (a run resumed across days).
@@ -375,6 +378,8 @@ class Trainer:
         self.step, self.images_seen, self.elapsed = state["step"], state["images_seen"], state["elapsed"]
         self.history = json.loads(state["history"])
         self.n_train = int(state.get("train_images", 0))
+        if self.base_card is not None and state.get("base_training"):
+            self.base_card.training = json.loads(state["base_training"])
         torch.set_rng_state(state["torch_rng"])
         self.log(f"resumed {self.ckpt_path} at step {self.step} ({self.elapsed / 60:.1f} min trained)")
         return True
