@@ -39,6 +39,13 @@ _STAGE1_LOSSES = dict(batch=16, perc_weight=0.02, adv_weight=0.02, chroma_boost=
 _COLOUR_STAGE = dict(working_size=224, batch=16, lr=1e-4, perc_weight=0.005, adv_weight=0.05, chroma_boost=0.0,
                      rebalance=0.5, rebalance_power=0.75, gan_fraction=0.4, min_colourfulness=0.70)
 
+# The long runs' discipline (issue 28): checkpoints chosen on a selection split of the training folder, validated
+# every 10 and saved every 5 minutes, bf16 where the CPU has it (9.7 vs 5.1 img/s for the VGG16 U-Net at 128 px,
+# bench/bench_train.py), and every validation judged at the chroma gain that gives min_colourfulness, which the
+# export ships (TrainConfig.colour_by_gain).
+_LONG_RUN = dict(selection_split=True, val_count=279, val_every_min=10.0, ckpt_every_min=5.0, bf16_when_native=True,
+                 colour_by_gain=True)
+
 # A recipe with ``run`` trains in runs/<run> but exports under ``name``; ``base`` (a card path) fine-tunes
 # the export of an earlier recipe, so a model made in stages is reproduced by running them in order.
 RECIPES: dict[str, dict] = {
@@ -101,21 +108,15 @@ RECIPES: dict[str, dict] = {
         # PSNR 22.54 dB, gray 22.48): since the PatchGAN joined (step ~204) colour has climbed from 0.76x and PSNR
         # fallen in every validation, so the adversarial term is the driver.
         # adv_weight 0.01 -> 0 at step 3113: step 3112 validated at 21.80 dB (below gray) at 1.14x colourfulness.
-        # From step 3620 every validation is judged at the colour floor from both sides (a loud checkpoint at the
+        # From step 3663 every validation is judged at the colour floor from both sides (a loud checkpoint at the
         # gain that brings it down to it), and the floor is 0.78x: the app's pipeline on val has measured up to
         # 0.04 below or above the selection crops' ratio.
-        # rebalance 0.25 -> 0 at step ~4400: with the floor matched by gain, colour no longer has to come from the
+        # rebalance 0.25 -> 0 at step 4389: with the floor matched by gain, colour no longer has to come from the
         # loss; without the PatchGAN the rebalanced steps still ran at 0.94-1.05x, and accuracy-only training at a
         # matched gain is what beat the base in the fine-tune by kind.
         size=128, **{**_COLOUR_STAGE, "lr": 5e-5, "min_colourfulness": 0.78, "gan_fraction": 0.98, "perc_weight": 0.0,
                      "rebalance": 0.0, "adv_weight": 0.0},
-        selection_split=True, val_count=279, val_every_min=10.0, ckpt_every_min=5.0, default=True,
-        # bf16 autocast where the CPU has it in hardware: 9.7 vs 5.1 img/s for this network at 128 px with the
-        # PatchGAN (bench/bench_train.py, quiet machine, docs/experiments.md); used from step 783 on.
-        bf16_when_native=True,
-        # A validation below 0.75x colourfulness is judged at the chroma gain that lifts it there, and the export
-        # ships that gain (TrainConfig.colour_by_gain); in effect from step 1476.
-        colour_by_gain=True,
+        **_LONG_RUN, default=True,
         history=("steps 0-203: colour-rebalanced smooth L1 (0.5), fp32",
                  "step 204: spectral-norm PatchGAN joins (weight 0.05)", "step 783: bf16 autocast",
                  "step 1476: rebalance 0.25", "step 2198: PatchGAN weight 0.01", "step 3113: PatchGAN off",
@@ -128,8 +129,7 @@ RECIPES: dict[str, dict] = {
         name="effnet-lite0-unet", run="effnet-lite0-unet-long", base="resources/models/effnet-lite0-unet.json",
         minutes=900.0, size=160, **{**_COLOUR_STAGE, "lr": 5e-5, "min_colourfulness": 0.78, "perc_weight": 0.0,
                                      "rebalance": 0.0, "adv_weight": 0.0, "gan_fraction": 0.0},
-        selection_split=True, val_count=279, val_every_min=10.0, ckpt_every_min=5.0, bf16_when_native=True,
-        colour_by_gain=True, description=_EFFNET_LONG_DESCRIPTION),
+        **_LONG_RUN, description=_EFFNET_LONG_DESCRIPTION),
     "attention-unet": dict(
         arch="attention_unet", size=128, lr=5e-4, **_STAGE1_LOSSES,
         description="Small Attention U-Net trained from scratch (no pretrained encoder): experimental, "

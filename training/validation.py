@@ -69,7 +69,7 @@ def validate(net, val_rgb: torch.Tensor, device, batch: int = 16,
     card's ``chroma_gain`` would at inference) and the metrics at that gain, under ``gain_*`` keys: every
     checkpoint is then judged at the same colour, the floor, whether it came out muted (gain > 1) or loud
     (gain < 1), because PSNR falls as colour rises and a louder checkpoint would otherwise lose for its colour
-    alone (docs/experiments.md, "Selection at the colour floor from both sides")."""
+    alone (docs/experiments.md, "... selection at the colour floor from both sides")."""
     was_training = net.training
     net.eval()
     Ls, abs_ = [], []
