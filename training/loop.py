@@ -61,6 +61,9 @@ class TrainConfig:
     batch: int = 16
     lr: float = 2e-4
     lr_d: float = 2e-4
+    # Learning rate of the pretrained encoder's trained layers (None = ``lr``): fine-tuning ImageNet features
+    # (e.g. vgg16_unet's tune_blocks) slower than the decoder keeps what they know of unseen subjects.
+    encoder_lr: float | None = None
     # The defaults are the loss settings of the bundled default model's (second) stage: with plain L1 and a
     # heavier perceptual term it stayed brown (colourfulness 0.43x on val crops), these brought it to 0.65x.
     perc_weight: float = 0.005
@@ -89,9 +92,10 @@ class TrainConfig:
     ckpt_every_min: float = 3.0
     max_images_per_folder: int | None = None
     description: str = ""
-    # What changed during a long run and when (a recipe's own record); the card's ``losses`` are only the last
-    # settings, so the exported card carries this too.
-    history: tuple[str, ...] = ()
+    # What changed during a long run and when: a recipe's own record, exported as the card's
+    # ``training.history`` because the card's ``losses`` are only the last settings (not ``Trainer.history``,
+    # the validation log).
+    recipe_changes: tuple[str, ...] = ()
     default: bool = False
     threads: int | None = None
     # Measured by bench/bench_train.py on 2 cores (EfficientNet U-Net, 160 px): fp32 7.4 img/s, channels_last
@@ -156,7 +160,7 @@ class Trainer:
             self.ema.requires_grad_(False)
         # What the steps call: the network itself, or its DistributedDataParallel wrapper (same parameters).
         self.train_net = self.net if self.dist is None else self.dist.wrap(self.net)
-        self.opt_g = torch.optim.Adam(self.trainable, lr=cfg.lr, betas=(0.5, 0.999))
+        self.opt_g = torch.optim.Adam(self._param_groups(), lr=cfg.lr, betas=(0.5, 0.999))
         self.disc = PatchDiscriminator().to(self.device)
         self.opt_d = torch.optim.Adam(self.disc.parameters(), lr=cfg.lr_d, betas=(0.5, 0.999))
         self.perc = PerceptualLoss().to(self.device) if cfg.perc_weight > 0 else None
@@ -169,6 +173,22 @@ class Trainer:
         self._best_psnr: float | None = None  # PSNR of the selection in best.pt, read from disk at most once
 
     # -------------------------------------------------------------------------------------- setup
+    def _param_groups(self) -> list[dict[str, Any]]:
+        """The generator's trained weights: the encoder's (if any train) in a group of their own, for
+        ``encoder_lr``. One group when none do, as checkpoints made before the split have."""
+        encoder = [p for n, p in self.net.named_parameters() if p.requires_grad and n.startswith("encoder.")]
+        ids = {id(p) for p in encoder}
+        rest = [p for p in self.trainable if id(p) not in ids]
+        groups = [{"params": rest, "name": "net", "lr": self._group_lr("net")}]
+        if encoder:
+            groups.append({"params": encoder, "name": "encoder", "lr": self._group_lr("encoder")})
+        return groups
+
+    def _group_lr(self, name: str) -> float:
+        if name == "encoder" and self.cfg.encoder_lr is not None:
+            return self.cfg.encoder_lr
+        return self.cfg.lr
+
     def _build_net(self):
         from restorer.nets import arch_spec, create_arch
 
@@ -372,7 +392,7 @@ class Trainer:
         self.opt_d.load_state_dict(state["opt_d"])
         # The command line wins over the saved learning rates, so a resumed run can be re-tuned.
         for group in self.opt_g.param_groups:
-            group["lr"] = self.cfg.lr
+            group["lr"] = self._group_lr(group.get("name", "net"))
         for group in self.opt_d.param_groups:
             group["lr"] = self.cfg.lr_d
         self.step, self.images_seen, self.elapsed = state["step"], state["images_seen"], state["elapsed"]
@@ -598,6 +618,7 @@ class Trainer:
                 # The whole history at a glance: this run plus every base it continued (issue 28 counts these).
                 "images_seen_total": self.images_seen + self._base_images_seen(),
                 "crop": cfg.size, "batch": cfg.batch, "lr": cfg.lr, "ema_decay": cfg.ema_decay,
+                **({"encoder_lr": cfg.encoder_lr} if cfg.encoder_lr is not None else {}),
                 "freeze_encoder": cfg.freeze_encoder,
                 "losses": {"smooth_l1": cfg.l1_weight, "bin_ce": cfg.ce_weight, "l1_beta": cfg.l1_beta, "chroma_boost": cfg.chroma_boost,
                            "rebalance": {"lambda": cfg.rebalance, "power": cfg.rebalance_power},
@@ -608,7 +629,7 @@ class Trainer:
                 # early validation can end the run before it starts).
                 "adversarial_minutes": round(max(0.0, self.elapsed - self._gan_start_s) / 60, 1)
                                        if cfg.adv_weight > 0 else 0.0,
-                **({"history": list(cfg.history)} if cfg.history else {}),
+                **({"history": list(cfg.recipe_changes)} if cfg.recipe_changes else {}),
                 "base": cfg.base, "device": str(self.device),
                 # This invocation's precision (a resumed run may have changed it; the run log says when).
                 "bf16_autocast": cfg.bf16,
@@ -617,7 +638,7 @@ class Trainer:
             },
             metrics={**{k: round(v, 4) for k, v in metrics.items() if isinstance(v, float)},
                      "val_images": cfg.val_count, "val_crop": cfg.val_size},
-            backbone=backbone_entry(cfg.arch),
+            backbone=backbone_entry(cfg.arch, cfg.arch_kwargs),
             created=time.strftime("%Y-%m-%dT%H:%M:%S"), restorer_version=__version__,
         )
         path = save_model(net, card, cfg.out_dir or user_models_dir())

@@ -357,19 +357,26 @@ def save_model(net, card: ModelCard, folder: str | Path) -> Path:
     return card_path
 
 
-def backbone_entry(arch: str) -> dict[str, Any] | None:
-    """The card's ``backbone`` field for a model of ``arch``: the frozen pretrained trunk the arch declares.
+def backbone_entry(arch: str, arch_kwargs: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    """The card's ``backbone`` field for a model of ``arch`` built with ``arch_kwargs``: the pretrained trunk the
+    arch declares and the parts of it that network keeps frozen (an argument may train more of it).
 
     ModelError if the installed trunk is not the file the arch declares (a card must name what it was made on).
     """
-    from restorer.nets import arch_spec
+    import torch
+
+    from restorer.nets import arch_spec, create_arch
 
     backbone = arch_spec(arch).backbone
     if backbone is None:
         return None
     if sha256_file(backbones_dir() / backbone.file) != backbone.sha256:
         raise ModelError(f"backbone {backbone.file} is not the file {arch} declares (its SHA-256 differs)")
-    return backbone.card_entry()
+    frozen = None
+    if arch_kwargs:
+        with torch.device("meta"):  # only its layout is read: no memory, no weights
+            frozen = create_arch(arch, **{**arch_kwargs, "pretrained": False}).frozen
+    return backbone.card_entry(frozen)
 
 
 def run_cli(args) -> int:

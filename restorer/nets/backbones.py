@@ -36,9 +36,11 @@ class Backbone:
     prefix: str
     frozen: tuple[str, ...]
 
-    def card_entry(self) -> dict[str, Any]:
-        """The model card's ``backbone`` field (restorer.core.models reads it back)."""
-        return {"file": self.file, "sha256": self.sha256, "prefix": self.prefix, "frozen_prefixes": list(self.frozen)}
+    def card_entry(self, frozen: tuple[str, ...] | None = None) -> dict[str, Any]:
+        """The model card's ``backbone`` field (restorer.core.models reads it back); ``frozen``: the network's
+        own frozen prefixes where an arch argument trains more of the trunk than the default."""
+        frozen = self.frozen if frozen is None else frozen
+        return {"file": self.file, "sha256": self.sha256, "prefix": self.prefix, "frozen_prefixes": list(frozen)}
 
 
 def load_backbone_state(file: str | Path) -> dict[str, torch.Tensor]:

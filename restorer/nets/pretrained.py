@@ -116,8 +116,12 @@ class PretrainedUNet(nn.Module):
     extra_frozen: tuple[str, ...] = ()
 
     def __init__(self, encoder: nn.Module, enc_channels, dec_channels, in_channels: int, first_stride: int,
-                 head: str = "tanh", temperature: float = 0.4, pretrained: bool = True):
+                 head: str = "tanh", temperature: float = 0.4, pretrained: bool = True,
+                 frozen: tuple[str, ...] | None = None):
         super().__init__()
+        # The trunk's parts that keep ImageNet's weights in this network: the arch's default unless an arch
+        # argument trains more of it (the model card then lists these, and model files store the rest).
+        self.frozen = self.backbone.frozen if frozen is None else tuple(frozen)
         self.in_channels = in_channels
         self.encoder = encoder
         self.first_stride = first_stride
@@ -146,14 +150,14 @@ class PretrainedUNet(nn.Module):
         if whole_encoder:
             self.extra_frozen = ("encoder.",)
         for name, p in self.named_parameters():
-            if name.startswith(self.backbone.frozen + self.extra_frozen):
+            if name.startswith(self.frozen + self.extra_frozen):
                 p.requires_grad_(False)
 
     def train(self, mode: bool = True):
         super().train(mode)
         # Frozen layers keep their BatchNorm statistics: small CPU batches would only add noise.
         for name, m in self.named_modules():
-            if name.startswith(self.backbone.frozen + self.extra_frozen) and isinstance(m, nn.BatchNorm2d):
+            if name.startswith(self.frozen + self.extra_frozen) and isinstance(m, nn.BatchNorm2d):
                 m.eval()
         return self
 
@@ -207,14 +211,32 @@ class VGG16Encoder(nn.Module):
         return feats
 
 
+#: Index in VGG16 ``features`` of the first layer of each of its five conv blocks.
+VGG16_BLOCK_STARTS = (0, 5, 10, 17, 24)
+
+
+def vgg16_frozen(tune_blocks: int) -> tuple[str, ...]:
+    """The ``state_dict`` prefixes of the VGG16 trunk that stay ImageNet's when its last ``tune_blocks`` conv
+    blocks train (0 = all of it frozen)."""
+    if not 0 <= tune_blocks <= len(VGG16_BLOCK_STARTS):
+        raise ValueError(f"tune_blocks must be 0-{len(VGG16_BLOCK_STARTS)}, not {tune_blocks}")
+    if tune_blocks == 0:
+        return ("encoder.",)
+    first_tuned = VGG16_BLOCK_STARTS[len(VGG16_BLOCK_STARTS) - tune_blocks]
+    # Trailing dots: "encoder.features.2." must not also match layer 24's keys.
+    return tuple(f"encoder.features.{i}." for i in range(first_tuned))
+
+
 class VGGUNet(PretrainedUNet):
-    # The whole trunk is frozen: 29 MB of weights would not fit a 25 MB model file, and CPU time is scarce.
+    # The whole trunk is frozen by default: 29 MB of weights would not fit a 25 MB model file, and CPU time is
+    # scarce. ``tune_blocks=1`` trains the last conv block too (7.1 M weights, 14 MB more in the model file).
     backbone = Backbone(VGG16_FILE, VGG16_SHA256, prefix="encoder.features.", frozen=("encoder.",))
 
     def __init__(self, in_channels: int = 4, dec_channels=(256, 128, 64, 32), pretrained: bool = True,
-                 head: str = "tanh", temperature: float = 0.4):
+                 head: str = "tanh", temperature: float = 0.4, tune_blocks: int = 0):
         super().__init__(VGG16Encoder(), VGG16Encoder.channels, tuple(dec_channels), in_channels, first_stride=1,
-                         head=head, temperature=temperature, pretrained=pretrained)
+                         head=head, temperature=temperature, pretrained=pretrained,
+                         frozen=vgg16_frozen(tune_blocks))
 
 
 @register_arch(backbone=EffNetUNet.backbone)
@@ -227,7 +249,7 @@ def effnet_unet(in_channels: int = 4, dec_channels=(128, 64, 48, 32), pretrained
 
 @register_arch(backbone=VGGUNet.backbone)
 def vgg16_unet(in_channels: int = 4, dec_channels=(256, 128, 64, 32), pretrained: bool = True,
-               head: str = "tanh", temperature: float = 0.4) -> nn.Module:
+               head: str = "tanh", temperature: float = 0.4, tune_blocks: int = 0) -> nn.Module:
     """U-Net decoder on a frozen ImageNet VGG16 encoder (the backbone the feature-reconstruction paper preferred);
-    ``head`` as for effnet_unet."""
-    return VGGUNet(in_channels, dec_channels, pretrained, head, temperature)
+    ``head`` as for effnet_unet; ``tune_blocks``: how many of the encoder's last conv blocks train too."""
+    return VGGUNet(in_channels, dec_channels, pretrained, head, temperature, tune_blocks)

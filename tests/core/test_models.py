@@ -85,6 +85,31 @@ def test_frozen_backbone_is_not_stored_twice(tmp_path):
         assert torch.allclose(net(x), loaded(x), atol=2e-2)  # fp16 storage
 
 
+def test_vgg16_unet_trains_its_last_block_and_stores_only_it(tmp_path):
+    """tune_blocks=1: VGG16's conv5 block trains; the card lists the rest as frozen, and the model file holds
+    conv5 (changed weights load back) but not the layers that keep ImageNet's weights."""
+    net = create_arch("vgg16_unet", in_channels=4, pretrained=True, tune_blocks=1)
+    net.freeze_backbone()
+    trained = {n.rsplit(".", 1)[0] for n, p in net.named_parameters() if p.requires_grad and n.startswith("encoder.")}
+    assert trained == {"encoder.features.24", "encoder.features.26", "encoder.features.28"}
+    with torch.no_grad():
+        net.encoder.features[28].weight.mul_(0.5)  # as if trained: must come back from the model file
+    card = ModelCard(name="v5", arch="vgg16_unet", arch_kwargs={"tune_blocks": 1},
+                     backbone=models.backbone_entry("vgg16_unet", {"tune_blocks": 1}))
+    assert "encoder.features.2." in card.backbone["frozen_prefixes"]
+    assert not any(p.startswith("encoder.features.2" + "4") for p in card.backbone["frozen_prefixes"])
+    save_model(net, card, tmp_path)
+    from safetensors.torch import load_file
+
+    stored = load_file(str(tmp_path / "v5.safetensors"))
+    assert "encoder.features.28.weight" in stored and "encoder.features.21.weight" not in stored
+    loaded = models.load_network(ModelCard.from_json((tmp_path / "v5.json").read_text(), path=tmp_path / "v5.json"))
+    assert torch.allclose(loaded.encoder.features[28].weight, net.encoder.features[28].weight, atol=1e-3)
+    assert torch.equal(loaded.encoder.features[21].weight, net.encoder.features[21].weight)
+    with pytest.raises(ValueError, match="tune_blocks"):
+        create_arch("vgg16_unet", pretrained=False, tune_blocks=6)
+
+
 def test_each_architecture_declares_its_backbone_and_shipped_cards_agree():
     """The arch, not a file-name guess, says which trunk it sits on and where its keys go; the shipped cards
     (made before the arch declared it) name the same file, checksum, prefix and frozen parts."""
@@ -99,7 +124,7 @@ def test_each_architecture_declares_its_backbone_and_shipped_cards_agree():
     cards = [ModelCard.from_json(p.read_text()) for p in sorted(bundled_models_dir().glob("*.json"))]
     assert cards
     for card in cards:
-        assert card.backbone == models.backbone_entry(card.arch), card.name
+        assert card.backbone == models.backbone_entry(card.arch, card.arch_kwargs), card.name
         if card.backbone is None:
             assert card.arch_kwargs == dict(arch_spec(card.arch).defaults), card.name
 

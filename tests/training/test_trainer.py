@@ -297,6 +297,22 @@ def test_freeze_encoder_trains_only_the_decoder_and_still_exports_the_trainable_
         Trainer(_cfg(colour_folder, tmp_path, freeze_encoder=True))
 
 
+def test_encoder_lr_gives_the_trained_trunk_its_own_rate_and_survives_resume(colour_folder, tmp_path):
+    kw = dict(arch="effnet_unet", arch_kwargs={"dec_channels": (16, 16, 16, 8)}, adv_weight=0.0, lr=1e-3,
+              encoder_lr=1e-4, minutes=0.05, export=False)
+    t = Trainer(_cfg(colour_folder, tmp_path, **kw))
+    groups = {g["name"]: g for g in t.opt_g.param_groups}
+    assert groups["net"]["lr"] == 1e-3 and groups["encoder"]["lr"] == 1e-4
+    enc = {id(p) for n, p in t.net.named_parameters() if p.requires_grad and n.startswith("encoder.")}
+    assert enc and {id(p) for p in groups["encoder"]["params"]} == enc
+    assert not enc & {id(p) for p in groups["net"]["params"]}
+    t.run()
+    # The command line's rates win on resume, group by group.
+    t2 = Trainer(_cfg(colour_folder, tmp_path, **{**kw, "encoder_lr": 3e-5}, resume=True))
+    assert t2.load_checkpoint()
+    assert {g["name"]: g["lr"] for g in t2.opt_g.param_groups} == {"net": 1e-3, "encoder": 3e-5}
+
+
 def test_ab_bins_cover_the_srgb_gamut_and_nothing_far_outside():
     from restorer.lab import rgb_to_lab
     from restorer.nets.blocks import ab_bin_centres
@@ -451,7 +467,7 @@ class _Scaled(torch.nn.Module):
 
 def test_colour_by_gain_exports_the_gain_it_selected_at(colour_folder, tmp_path):
     t = Trainer(_cfg(colour_folder, tmp_path, minutes=0.03, min_colourfulness=0.95, colour_by_gain=True,
-                     history=("step 0: no PatchGAN",)))
+                     recipe_changes=("step 0: no PatchGAN",)))
     t.run()
     card = json.loads((tmp_path / "models" / "tiny-trained.json").read_text())
     assert card["training"]["history"] == ["step 0: no PatchGAN"]  # a long run's changes travel with its card
