@@ -179,9 +179,9 @@ class CropDataset(Dataset):
     """Infinite-style dataset: item i is an augmented crop of a (weighted) random photo."""
 
     def __init__(self, images: list[np.ndarray], size: int, weights: np.ndarray | None = None,
-                 length: int = 10 ** 7, seed: int = 0):
+                 length: int = 10 ** 7, seed: int = 0, scale: tuple[float, float] = (0.35, 1.0)):
         self.images, self.size, self.length, self.seed = images, size, length, seed
-        self.weights = weights
+        self.weights, self.scale = weights, scale
 
     def __len__(self) -> int:
         return self.length
@@ -190,7 +190,7 @@ class CropDataset(Dataset):
         rng = np.random.default_rng((self.seed, i))
         k = int(rng.choice(len(self.images), p=self.weights)) if self.weights is not None else int(
             rng.integers(len(self.images)))
-        crop = augment(self.images[k], self.size, rng)
+        crop = augment(self.images[k], self.size, rng, scale=self.scale)
         return torch.from_numpy(crop).permute(2, 0, 1)  # uint8 3 x S x S; Lab is computed batched in torch
 
 

@@ -58,6 +58,10 @@ class TrainConfig:
     arch_kwargs: dict[str, Any] = field(default_factory=dict)
     base: str | None = None
     size: int = 160
+    # Share of a photo's area each training crop covers before it is resized to ``size`` (random in this range).
+    # With photos of short side ~224 and 128 px crops the default shows scenes at 0.5-0.8 of the scale the app
+    # shows them at (working size 224); (0.18, 0.33) matches it (docs/experiments.md, "Working size").
+    crop_scale: tuple[float, float] = (0.35, 1.0)
     batch: int = 16
     lr: float = 2e-4
     lr_d: float = 2e-4
@@ -261,7 +265,8 @@ class Trainer:
         shares = source_shares(paths)
         self.source_shares = {k: round(v, 4) for k, v in shares.items()}
         self.log("crops per source: " + ", ".join(f"{k} {v:.0%}" for k, v in shares.items()))
-        ds = CropDataset(images, cfg.size, balance_weights(paths, shares), seed=cfg.seed + 7919 * (self.step + 1))
+        ds = CropDataset(images, cfg.size, balance_weights(paths, shares), seed=cfg.seed + 7919 * (self.step + 1),
+                         scale=tuple(cfg.crop_scale))
         if self.dist is None:
             self.loader = DataLoader(ds, batch_size=cfg.batch, num_workers=cfg.workers, shuffle=False,
                                      drop_last=True, persistent_workers=cfg.workers > 0)
@@ -617,7 +622,7 @@ class Trainer:
                 "minutes": round(self.elapsed / 60, 1), "steps": self.step, "images_seen": self.images_seen,
                 # The whole history at a glance: this run plus every base it continued (issue 28 counts these).
                 "images_seen_total": self.images_seen + self._base_images_seen(),
-                "crop": cfg.size, "batch": cfg.batch, "lr": cfg.lr, "ema_decay": cfg.ema_decay,
+                "crop": cfg.size, "crop_scale": list(cfg.crop_scale), "batch": cfg.batch, "lr": cfg.lr, "ema_decay": cfg.ema_decay,
                 **({"encoder_lr": cfg.encoder_lr} if cfg.encoder_lr is not None else {}),
                 "freeze_encoder": cfg.freeze_encoder,
                 "losses": {"smooth_l1": cfg.l1_weight, "bin_ce": cfg.ce_weight, "l1_beta": cfg.l1_beta, "chroma_boost": cfg.chroma_boost,

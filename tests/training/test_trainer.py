@@ -8,7 +8,7 @@ import torch
 from PIL import Image
 
 from training import protocol
-from training.data import augment, load_folder
+from training.data import CropDataset, augment, load_folder
 from training.hints import simulate_hints
 from training.loop import TrainConfig, Trainer
 
@@ -52,6 +52,18 @@ def test_augment_shapes_and_variety():
     crops = [augment(rgb, 48, np.random.default_rng(i)) for i in range(5)]
     assert all(c.shape == (48, 48, 3) and c.dtype == np.uint8 for c in crops)
     assert len({c.tobytes() for c in crops}) == 5
+
+
+def test_crop_scale_sets_how_much_of_the_photo_a_crop_shows():
+    """A horizontal ramp 0..239: a crop's span of values is the share of the width it covers."""
+    ramp = np.repeat(np.repeat(np.arange(240, dtype=np.uint8)[None, :, None], 160, 0), 3, 2)
+
+    def mean_span(scale):
+        ds = CropDataset([ramp], 64, scale=scale)
+        return np.mean([int(c[0].max()) - int(c[0].min()) for c in (ds[i].numpy() for i in range(20))])
+
+    wide, close = mean_span((0.9, 1.0)), mean_span((0.18, 0.33))
+    assert wide > 140 and close < 0.7 * wide
 
 
 def test_few_steps_reduce_the_loss(colour_folder, tmp_path):
