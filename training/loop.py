@@ -60,7 +60,8 @@ class TrainConfig:
     size: int = 160
     # Share of a photo's area each training crop covers before it is resized to ``size`` (random in this range).
     # With photos of short side ~224 and 128 px crops the default shows scenes at 0.5-0.8 of the scale the app
-    # shows them at (working size 224); (0.18, 0.33) matches it (docs/experiments.md, "Working size").
+    # shows them at (working size 224); (0.18, 0.33) matches it, but did not train a better default in 100
+    # minutes (docs/experiments.md, "Working size" and "vgg16-unet-conv5").
     crop_scale: tuple[float, float] = (0.35, 1.0)
     batch: int = 16
     lr: float = 2e-4
