@@ -24,15 +24,12 @@ _VGG_DESCRIPTION = ("Default, detailed: U-Net decoder on a frozen ImageNet VGG16
                     "continued at half the learning rate; stage 2: colour-rebalanced L1 + light perceptual + "
                     "PatchGAN at a low learning rate. Hint-aware.")
 
-_VGG_LONG_DESCRIPTION = ("Default, detailed: U-Net decoder on an ImageNet VGG16 encoder, trained on source-balanced "
-                         "photos (streets, buildings and people in scenes a third of them): colour-rebalanced L1 "
-                         "with a PatchGAN, then plain smooth L1; its colour strength (chroma gain) chosen on a "
-                         "held-out selection split. Hint-aware.")
-
-_VGG_CONV5_DESCRIPTION = ("Default, detailed: U-Net decoder on an ImageNet VGG16 encoder whose last block is "
-                          "fine-tuned, trained on source-balanced photos (streets, buildings and people in scenes a "
-                          "third of them): colour-rebalanced L1 with a PatchGAN, then plain smooth L1; its colour "
-                          "strength (chroma gain) chosen on a held-out selection split. Hint-aware.")
+_VGG_LONG_DESCRIPTION_OF = ("Default, detailed: U-Net decoder on an ImageNet VGG16 encoder{}, trained on "
+                            "source-balanced photos (streets, buildings and people in scenes a third of them): "
+                            "colour-rebalanced L1 with a PatchGAN, then plain smooth L1; its colour strength (chroma "
+                            "gain) chosen on a held-out selection split. Hint-aware.").format
+_VGG_LONG_DESCRIPTION = _VGG_LONG_DESCRIPTION_OF("")
+_VGG_CONV5_DESCRIPTION = _VGG_LONG_DESCRIPTION_OF(" whose last block is fine-tuned")
 
 _EFFNET_LONG_DESCRIPTION = ("Fast: U-Net decoder on an ImageNet EfficientNet-Lite0 encoder, fine-tuned with smooth "
                             "L1 on source-balanced photos; its colour strength (chroma gain) chosen on a held-out "
@@ -123,10 +120,10 @@ RECIPES: dict[str, dict] = {
                      "rebalance": 0.0, "adv_weight": 0.0},
         **_LONG_RUN, default=True,
         recipe_changes=("steps 0-203: colour-rebalanced smooth L1 (0.5), fp32",
-                 "step 204: spectral-norm PatchGAN joins (weight 0.05)", "step 783: bf16 autocast",
-                 "step 1476: rebalance 0.25", "step 2198: PatchGAN weight 0.01", "step 3113: PatchGAN off",
-                 "step 3663: selection at the 0.78x colour floor by chroma gain, from both sides",
-                 "step 4389: rebalance 0 (plain smooth L1)"),
+                        "step 204: spectral-norm PatchGAN joins (weight 0.05)", "step 783: bf16 autocast",
+                        "step 1476: rebalance 0.25", "step 2198: PatchGAN weight 0.01", "step 3113: PatchGAN off",
+                        "step 3663: selection at the 0.78x colour floor by chroma gain, from both sides",
+                        "step 4389: rebalance 0 (plain smooth L1)"),
         description=_VGG_LONG_DESCRIPTION),
     # The long run's next stage (issue 28): VGG16's last conv block (conv5, stride 16, the most semantic) trains too,
     # at a tenth of the decoder's rate, from the long run's selected export; otherwise the long run's discipline.
