@@ -50,22 +50,45 @@ def _resize(pixels: np.ndarray, size_hw: tuple[int, int]) -> np.ndarray:
     return cv2.resize(pixels, (tw, th), interpolation=interp)
 
 
-@torch.inference_mode()
-def network_ab(pixels: np.ndarray, model, hints: list | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """The network alone: (ab 2 x h x w, L h x w) at the model's working grid, point hints as its input channels."""
-    if pixels.ndim != 3 or pixels.shape[2] != 3:
-        raise ValueError(f"expected H x W x 3 pixels, got shape {pixels.shape}")
-    th, tw = working_grid(pixels.shape[0], pixels.shape[1], model.card.working_size)
-    small = to_float(_resize(pixels, (th, tw)))
-    L = luminance(small)
+def _network_pass(model, L: np.ndarray, hints: list | None, flip: bool) -> np.ndarray:
+    """One pass of the network at L's grid, point hints rasterised there; with ``flip`` averaged with the
+    mirrored photo's pass (one batch of two)."""
     dev = model.device
-    L_t = torch.from_numpy(L)[None, None].to(dev)
+    L_t = torch.from_numpy(np.ascontiguousarray(L))[None, None].to(dev)
     ab_hint = mask = None
     if point_hints(hints) and model.card.in_channels > 1:
-        ab_np, mask_np = rasterize(hints, th, tw)
+        ab_np, mask_np = rasterize(hints, L.shape[0], L.shape[1])
         ab_hint = torch.from_numpy(ab_np)[None].to(dev)
         mask = torch.from_numpy(mask_np)[None].to(dev)
-    return model(L_t, ab_hint, mask)[0].float().cpu().numpy(), L
+    if not flip:
+        return model(L_t, ab_hint, mask)[0].float().cpu().numpy()
+    both = lambda t: None if t is None else torch.cat([t, t.flip(-1)])  # noqa: E731  (a hint's colour has no direction)
+    ab = model(both(L_t), both(ab_hint), both(mask)).float()
+    return ((ab[0] + ab[1].flip(-1)) / 2).cpu().numpy()
+
+
+@torch.inference_mode()
+def network_ab(pixels: np.ndarray, model, hints: list | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The network alone: (ab 2 x h x w, L h x w) at the model's working grid, point hints as its input channels.
+
+    A card with ``blend_sizes`` or ``blend_flip`` averages passes at those further working sizes and/or of the
+    mirrored photo (a test-time ensemble): colour the network is unsure of differs between the passes and
+    cancels, so blotches fade while confident colour stays (measured in docs/experiments.md).
+    """
+    if pixels.ndim != 3 or pixels.shape[2] != 3:
+        raise ValueError(f"expected H x W x 3 pixels, got shape {pixels.shape}")
+    card = model.card
+    th, tw = working_grid(pixels.shape[0], pixels.shape[1], card.working_size)
+    small = to_float(_resize(pixels, (th, tw)))
+    L = luminance(small)
+    ab = _network_pass(model, L, hints, card.blend_flip)
+    for size in card.blend_sizes:
+        grid = working_grid(pixels.shape[0], pixels.shape[1], size)
+        other = _network_pass(model, luminance(_resize(small, grid)), hints, card.blend_flip)
+        ab += cv2.resize(other.transpose(1, 2, 0), (tw, th), interpolation=cv2.INTER_LINEAR).transpose(2, 0, 1)
+    if card.blend_sizes:
+        ab /= 1 + len(card.blend_sizes)
+    return ab, L
 
 
 def finish_ab(ab: np.ndarray, L: np.ndarray, hints: list | None = None, strength: float = 1.0) -> np.ndarray:

@@ -39,6 +39,11 @@ class ModelCard:
     # Multiplies the predicted chroma. Regression towards the mean of plausible colours desaturates; a gain
     # calibrated on training photos (tools/calibrate_gain.py, recorded in ``training``) restores vividness.
     chroma_gain: float = 1.0
+    # A test-time ensemble (restorer.core.engine.network_ab): the predictions at these further working sizes,
+    # and with ``blend_flip`` of the mirrored photo too, are averaged with the working size's. The chroma gain
+    # is chosen for the blend, since averaging quietens colour.
+    blend_sizes: list[int] = field(default_factory=list)
+    blend_flip: bool = False
     # What the model is for, shown beside its name in the app's picker: "fast", "experimental" or "" (the
     # default model is marked by ``default``; a user's own models by not being bundled).
     role: str = ""
@@ -70,6 +75,9 @@ class ModelCard:
         missing = {"name", "arch"} - set(d)
         if missing:
             raise ModelError(f"{path}: model card lacks {', '.join(sorted(missing))}")
+        sizes = d.get("blend_sizes", [])
+        if not isinstance(sizes, list) or not all(type(s) is int and 32 <= s <= 2048 for s in sizes):
+            raise ModelError(f"{path}: blend_sizes must be a list of working sizes of 32-2048 px, not {sizes!r}")
         return cls(**d, path=path, bundled=bundled)
 
     @property

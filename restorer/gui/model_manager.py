@@ -39,7 +39,10 @@ def card_html(card: Any) -> str:
     """A card's details for people: architecture, base, training data, date, minutes, metrics."""
     t = card.training or {}
     ref = t.get("reference") if isinstance(t.get("reference"), dict) else None
-    rows = [("Architecture", f"{card.arch} ({card.working_size} px)"),
+    # A test-time blend (card.blend_sizes / blend_flip) averages passes: show every size the network runs at.
+    sizes = " + ".join(f"{s} px" for s in [card.working_size, *getattr(card, "blend_sizes", [])])
+    mirrored = ", with the mirrored photo" if getattr(card, "blend_flip", False) else ""
+    rows = [("Architecture", f"{card.arch} ({sizes}{mirrored})"),
             ("Kind", "learned from one reference photo" if getattr(card, "kind", "") == "reference" else "")]
     if ref:
         rows.append(("Reference photo", f"{ref.get('file', '')}  sha256 {str(ref.get('sha256', ''))[:16]}…"))

@@ -122,3 +122,45 @@ def test_colour_strength_scales_the_prediction_but_not_the_hints(model):
 def test_bad_colour_strength_is_refused(model, bad):
     with pytest.raises(ValueError, match="colour strength"):
         engine.colorize(_photo(60, 60), model, strength=bad)
+
+
+def test_blend_of_the_working_size_with_itself_is_the_plain_pass(model):
+    src = _photo()
+    plain, L = engine.network_ab(src, model)
+    model.card.blend_sizes = [model.card.working_size]
+    blended, L2 = engine.network_ab(src, model)
+    np.testing.assert_allclose(blended, plain, atol=1e-5)
+    np.testing.assert_array_equal(L2, L)
+
+
+def test_blend_averages_the_pass_at_another_size(model):
+    import cv2
+
+    src = _photo()
+    plain, L = engine.network_ab(src, model)
+    model.card.working_size = 96
+    at96, _ = engine.network_ab(src, model)
+    model.card.working_size, model.card.blend_sizes = 64, [96]
+    blended, L2 = engine.network_ab(src, model)
+    assert blended.shape == plain.shape and L2.shape == L.shape
+    up = cv2.resize(at96.transpose(1, 2, 0), plain.shape[:0:-1], interpolation=cv2.INTER_LINEAR).transpose(2, 0, 1)
+    want = (plain + up) / 2
+    # The blend's pass shrinks the working-size photo, not the original: close, not identical.
+    assert np.abs(blended - want).mean() < 0.1 * np.abs(plain - up).mean()
+
+
+def test_blend_flip_makes_the_prediction_mirror_symmetric(model):
+    src = _photo()
+    mirrored = np.ascontiguousarray(src[:, ::-1])
+    ab, _ = engine.network_ab(src, model)
+    ab_m, _ = engine.network_ab(mirrored, model)
+    assert np.abs(ab_m[..., ::-1] - ab).max() > 1e-2  # the untrained net alone is not symmetric
+    model.card.blend_flip = True
+    ab, _ = engine.network_ab(src, model)
+    ab_m, _ = engine.network_ab(mirrored, model)
+    np.testing.assert_allclose(ab_m[..., ::-1], ab, atol=1e-4)
+
+
+def test_hints_are_honoured_through_a_blend(model):
+    model.card.blend_sizes, model.card.blend_flip = [96], True
+    test_hint_is_honoured_at_its_location(model)

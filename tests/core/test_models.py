@@ -193,3 +193,13 @@ def test_card_label_says_default_fast_experimental_and_yours(tmp_path):
         assert "experimental" in bundled["attention-unet"].label()
     mine = ModelCard(name="mine", arch="unet", path=tmp_path / "mine.json")
     assert mine.label() == "mine (yours)"
+
+
+def test_card_blend_round_trips_and_bad_sizes_are_refused(tmp_path):
+    card = ModelCard(name="b", arch="unet", blend_sizes=[160], blend_flip=True)
+    back = ModelCard.from_json(card.to_json())
+    assert back.blend_sizes == [160] and back.blend_flip is True
+    assert ModelCard.from_json(json.dumps({"name": "old", "arch": "unet"})).blend_sizes == []  # older cards
+    for bad in ("160", [160.0], [8], [True], [160, "x"]):
+        with pytest.raises(ModelError, match="blend_sizes"):
+            ModelCard.from_json(json.dumps({"name": "b", "arch": "unet", "blend_sizes": bad}), path=tmp_path / "b.json")

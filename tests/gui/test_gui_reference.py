@@ -147,3 +147,13 @@ def test_open_models_folder(monkeypatch, tmp_path):
     monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url.toLocalFile()) or True)
     assert model_manager.open_models_folder()
     assert opened == [str(tmp_path / "fresh" / "models")] and (tmp_path / "fresh" / "models").is_dir()
+
+
+def test_model_card_view_names_every_working_size_of_a_blend():
+    from restorer.core.models import ModelCard
+    from restorer.gui.model_manager import card_html
+
+    plain = ModelCard(name="p", arch="unet", working_size=224)
+    assert "unet (224 px)" in card_html(plain)
+    blend = ModelCard(name="b", arch="unet", working_size=224, blend_sizes=[160], blend_flip=True)
+    assert "unet (224 px + 160 px, with the mirrored photo)" in card_html(blend)
