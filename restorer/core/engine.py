@@ -78,16 +78,17 @@ def network_ab(pixels: np.ndarray, model, hints: list | None = None) -> tuple[np
     if pixels.ndim != 3 or pixels.shape[2] != 3:
         raise ValueError(f"expected H x W x 3 pixels, got shape {pixels.shape}")
     card = model.card
+    sizes, flip = getattr(card, "blend_sizes", ()), getattr(card, "blend_flip", False)  # any object with a card
     th, tw = working_grid(pixels.shape[0], pixels.shape[1], card.working_size)
     small = to_float(_resize(pixels, (th, tw)))
     L = luminance(small)
-    ab = _network_pass(model, L, hints, card.blend_flip)
-    for size in card.blend_sizes:
+    ab = _network_pass(model, L, hints, flip)
+    for size in sizes:
         grid = working_grid(pixels.shape[0], pixels.shape[1], size)
-        other = _network_pass(model, luminance(_resize(small, grid)), hints, card.blend_flip)
+        other = _network_pass(model, luminance(_resize(small, grid)), hints, flip)
         ab += cv2.resize(other.transpose(1, 2, 0), (tw, th), interpolation=cv2.INTER_LINEAR).transpose(2, 0, 1)
-    if card.blend_sizes:
-        ab /= 1 + len(card.blend_sizes)
+    if sizes:
+        ab /= 1 + len(sizes)
     return ab, L
 
 
