@@ -1,5 +1,5 @@
 """Test-time ensembles (a card's ``blend_sizes`` / ``blend_flip``) screened on a folder of colour photos, and the
-chroma gain of the chosen one calibrated, at the model's working grid.
+chroma gain of the chosen one calibrated, at the model's working grid (or another's, ``--grid``).
 
     python tools/screen_ensembles.py MODEL --data runs/selsplit [--variants plain b160 flip flip+b160]
     python tools/screen_ensembles.py MODEL --data runs/selsplit --variants b160 --floor 0.78 --write

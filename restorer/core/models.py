@@ -78,6 +78,8 @@ class ModelCard:
         sizes = d.get("blend_sizes", [])
         if not isinstance(sizes, list) or not all(type(s) is int and 32 <= s <= 2048 for s in sizes):
             raise ModelError(f"{path}: blend_sizes must be a list of working sizes of 32-2048 px, not {sizes!r}")
+        if not isinstance(d.get("blend_flip", False), bool):
+            raise ModelError(f"{path}: blend_flip must be true or false, not {d['blend_flip']!r}")
         return cls(**d, path=path, bundled=bundled)
 
     @property

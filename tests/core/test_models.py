@@ -203,3 +203,5 @@ def test_card_blend_round_trips_and_bad_sizes_are_refused(tmp_path):
     for bad in ("160", [160.0], [8], [True], [160, "x"]):
         with pytest.raises(ModelError, match="blend_sizes"):
             ModelCard.from_json(json.dumps({"name": "b", "arch": "unet", "blend_sizes": bad}), path=tmp_path / "b.json")
+    with pytest.raises(ModelError, match="blend_flip"):
+        ModelCard.from_json(json.dumps({"name": "b", "arch": "unet", "blend_flip": "yes"}), path=tmp_path / "b.json")
