@@ -8,8 +8,9 @@ Each photo is shrunk to the working grid the app uses and put through ``engine.n
 blend; the result is compared with the photo's own colour there (PSNR of the RGB result, colourfulness ratio,
 false colour, hue error) for chroma gains 1.0-2.0. A variant is ``plain``, ``flip`` and/or ``bSIZE`` terms joined
 by ``+`` (``flip+b160``: the mirrored photo too, and a pass at working size 160). With ``--floor`` the chosen gain
-is the smallest that lifts the colourfulness ratio to the floor (the trainer's rule for checkpoints,
-``TrainConfig.colour_by_gain``); ``--write`` stores the blend and that gain in the card. Use photos the model is
+is the smallest that brings the colourfulness ratio to the floor, by the trainer's own rule for checkpoints
+(``training.validation.gain_at_floor``, ``TrainConfig.colour_by_gain``); ``--write`` stores the blend and that
+gain in the card. Use photos the model is
 not judged on (the selection split). Cheaper than ``restorer eval`` (no full-resolution upsampling), which still
 measures what ships.
 """
@@ -21,14 +22,16 @@ import json
 import cv2
 import numpy as np
 
+from restorer.core.atomic import write_text
 from restorer.core.engine import _resize, network_ab, working_grid
 from restorer.core.io import read_image
 from restorer.core.metrics import colourfulness, false_colour_counts, false_colour_shares, psnr, to_lab
 from restorer.core.models import load_model, resolve
 from restorer.lab import from_float, lab_to_rgb, to_float
 from training.data import list_images
+from training.validation import gain_at_floor
 
-GAINS = tuple(round(1.0 + 0.05 * i, 2) for i in range(21))
+SWEEP = tuple(round(1.0 + 0.05 * i, 2) for i in range(21))  # the table printed without --floor
 
 
 def parse_variant(spec: str) -> tuple[list[int], bool]:
@@ -44,7 +47,9 @@ def parse_variant(spec: str) -> tuple[list[int], bool]:
     return sizes, flip
 
 
-def score(truths: list, abs_: list, gain: float) -> dict:
+def score(truths: list, abs_: list, gain: float, cf_truth: float) -> dict:
+    """Mean PSNR, colourfulness ratio (``cf_truth``: the photos' mean colourfulness), pooled false colour and hue
+    error of the ab maps ``abs_`` at ``gain`` against ``truths`` ((RGB, Lab) pairs)."""
     ps, cfs, counts = [], [], np.zeros(4, np.int64)
     for (small, lab), ab in zip(truths, abs_):
         pred = np.dstack([lab[..., :1], np.clip(ab.transpose(1, 2, 0) * gain, -110, 110)])
@@ -53,9 +58,8 @@ def score(truths: list, abs_: list, gain: float) -> dict:
         cfs.append(colourfulness(rgb))
         counts += false_colour_counts(to_lab(rgb), lab)
     fc, hue = false_colour_shares(counts)
-    cf_gt = np.mean([colourfulness(s) for s, _ in truths])
-    return {"gain": gain, "psnr": float(np.mean(ps)), "cf": float(np.mean(cfs) / cf_gt), "false_colour": fc,
-            "hue_error": hue}
+    return {"gain": gain, "psnr": float(np.mean(ps)), "colourfulness_ratio": float(np.mean(cfs) / cf_truth),
+            "false_colour": fc, "hue_error": hue}
 
 
 def main() -> None:
@@ -95,18 +99,25 @@ def main() -> None:
     gray = np.mean([psnr(from_float(lab_to_rgb(lab * np.float32([1, 0, 0])), np.uint8), s) for s, lab in truths])
     results: dict = {"data": a.data, "photos": len(truths), "gray_psnr": float(gray), "variants": {}}
     print(f"gray {gray:.3f} dB on {len(truths)} photos")
+    cf_truth = float(np.mean([colourfulness(s) for s, _ in truths]))
     for v in a.variants:
-        rows = []
-        for g in GAINS:
-            rows.append(score(truths, abs_[v], g))
-            r = rows[-1]
-            print(f"{v:12s} gain {g:.2f}: {r['psnr']:.3f} dB  cf {r['cf']:.3f}  false {100 * r['false_colour']:.2f} %"
-                  f"  hue {100 * r['hue_error']:.2f} %")
-            if a.floor is not None and r["cf"] >= a.floor:
-                break
-        results["variants"][v] = rows
-        if a.floor is not None:
-            print(f"{v}: gain {rows[-1]['gain']:.2f} reaches x{rows[-1]['cf']:.3f} at {rows[-1]['psnr']:.3f} dB")
+        rows: dict[float, dict] = {}
+
+        def at(gain: float, v: str = v) -> dict:
+            if gain not in rows:
+                r = rows[gain] = score(truths, abs_[v], gain, cf_truth)
+                print(f"{v:12s} gain {gain:.2f}: {r['psnr']:.3f} dB  cf {r['colourfulness_ratio']:.3f}  "
+                      f"false {100 * r['false_colour']:.2f} %  hue {100 * r['hue_error']:.2f} %")
+            return rows[gain]
+
+        if a.floor is None:
+            for g in SWEEP:
+                at(g)
+        else:
+            gain, r = gain_at_floor(at, a.floor)
+            results.setdefault("chosen", {})[v] = gain
+            print(f"{v}: gain {gain:.2f} reaches x{r['colourfulness_ratio']:.3f} at {r['psnr']:.3f} dB")
+        results["variants"][v] = [rows[g] for g in sorted(rows)]
     if a.out:
         with open(a.out, "w") as f:
             json.dump(results, f, indent=2)
@@ -114,11 +125,11 @@ def main() -> None:
         v = a.variants[0]
         data = json.loads(card.path.read_text())
         data["blend_sizes"], data["blend_flip"] = parse_variant(v)
-        data["chroma_gain"] = results["variants"][v][-1]["gain"]
+        data["chroma_gain"] = results["chosen"][v]
         data.setdefault("training", {})["blend_calibration"] = {
             "variant": v, "data": a.data, "photos": len(truths), "floor": a.floor,
             "gray_psnr": results["gray_psnr"], "table": results["variants"][v]}
-        card.path.write_text(json.dumps(data, indent=2) + "\n")
+        write_text(card.path, json.dumps(data, indent=2) + "\n")
         print(f"written to {card.path}")
 
 

@@ -6,6 +6,7 @@ no guided upsampling).
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +23,28 @@ def batch_lab(rgb_u8: torch.Tensor) -> torch.Tensor:
 
 #: Chroma gains tried when a validation is judged at a colourfulness floor (``validate(floor=...)``).
 GAINS = tuple(round(0.5 + 0.01 * i, 2) for i in range(151))  # 0.5 .. 2.0; a step of 0.05 overshot by 0.02x
+
+
+def gain_at_floor(score: Callable[[float], dict[str, float]], floor: float) -> tuple[float, dict[str, float]]:
+    """The smallest gain of GAINS whose ``score(gain)["colourfulness_ratio"]`` reaches ``floor`` (the largest gain
+    when none does), and its scores. Colourfulness grows with the gain, so this bisects (lo fails, hi holds; the
+    ends are virtual) from gain 1 and scores only a few gains."""
+    seen: dict[int, dict[str, float]] = {}
+
+    def at(i: int) -> dict[str, float]:
+        if i not in seen:
+            seen[i] = score(GAINS[i])
+        return seen[i]
+
+    lo, hi, mid = -1, len(GAINS), GAINS.index(1.0)
+    while hi - lo > 1:
+        if at(mid)["colourfulness_ratio"] >= floor:
+            hi = mid
+        else:
+            lo = mid
+        mid = (lo + hi) // 2
+    i = min(hi, len(GAINS) - 1)
+    return GAINS[i], at(i)
 
 
 def _truth(gt: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
@@ -85,24 +108,13 @@ def validate(net, val_rgb: torch.Tensor, device, batch: int = 16,
     truth = _truth(gt)  # the same for every gain tried below
     metrics, pred = _scores(L, ab, gt, truth)
     if floor is not None:
-        seen = {GAINS.index(1.0): metrics}
+        at_one = metrics  # gain 1's scores are known already
 
-        def at_gain(i: int) -> dict[str, float]:
-            if i not in seen:
-                seen[i] = _scores(L, (ab * GAINS[i]).clamp(-AB_NORM, AB_NORM), gt, truth)[0]
-            return seen[i]
+        def score(gain: float) -> dict[str, float]:
+            return at_one if gain == 1.0 else _scores(L, (ab * gain).clamp(-AB_NORM, AB_NORM), gt, truth)[0]
 
-        # Colourfulness grows with the gain: bisect for the first gain that holds the floor (lo fails, hi holds;
-        # the ends are virtual), starting from gain 1, whose scores are already known.
-        lo, hi, mid = -1, len(GAINS), GAINS.index(1.0)
-        while hi - lo > 1:
-            if at_gain(mid)["colourfulness_ratio"] >= floor:
-                hi = mid
-            else:
-                lo = mid
-            mid = (lo + hi) // 2
-        i = min(hi, len(GAINS) - 1)  # a model too muted to reach the floor is judged at the largest gain
-        metrics |= {"gain": GAINS[i], **{f"gain_{k}": v for k, v in at_gain(i).items() if k != "colourfulness_gt"}}
+        gain, scores = gain_at_floor(score, floor)  # a model too muted to reach the floor: the largest gain
+        metrics |= {"gain": gain, **{f"gain_{k}": v for k, v in scores.items() if k != "colourfulness_gt"}}
     return metrics, torch.from_numpy(pred).permute(0, 3, 1, 2)
 
 
