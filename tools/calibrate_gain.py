@@ -14,6 +14,7 @@ import json
 import numpy as np
 import torch
 
+from restorer.core.atomic import write_text
 from restorer.core.color import lab_to_rgb_t, rgb_to_lab_t
 from restorer.core.io import read_image
 from restorer.core.metrics import colourfulness, psnr
@@ -58,7 +59,7 @@ def main() -> None:
         data["chroma_gain"] = best["gain"]
         data.setdefault("training", {})["chroma_gain_calibration"] = {
             "data": a.data, "images": len(pick), "target": a.target, "max_loss_db": a.max_loss_db, "table": rows}
-        card.path.write_text(json.dumps(data, indent=2) + "\n")
+        write_text(card.path, json.dumps(data, indent=2) + "\n")
         print(f"written to {card.path}")
 
 
