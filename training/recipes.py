@@ -30,6 +30,7 @@ _VGG_LONG_DESCRIPTION_OF = ("Default, detailed: U-Net decoder on an ImageNet VGG
                             "gain) chosen on a held-out selection split. Hint-aware.").format
 _VGG_LONG_DESCRIPTION = _VGG_LONG_DESCRIPTION_OF("")
 _VGG_CONV5_DESCRIPTION = _VGG_LONG_DESCRIPTION_OF(" whose last block is fine-tuned")
+_VGG_GLOBAL_DESCRIPTION = _VGG_LONG_DESCRIPTION_OF(", with the whole photo's features fused into its decoder")
 
 _EFFNET_LONG_DESCRIPTION = ("Fast: U-Net decoder on an ImageNet EfficientNet-Lite0 encoder, fine-tuned with smooth "
                             "L1 on source-balanced photos; its colour strength (chroma gain) chosen on a held-out "
@@ -151,6 +152,17 @@ RECIPES: dict[str, dict] = {
         minutes=900.0, size=160, **{**_COLOUR_STAGE, "lr": 5e-5, "min_colourfulness": 0.78, "perc_weight": 0.0,
                                      "rebalance": 0.0, "adv_weight": 0.0, "gan_fraction": 0.0},
         **_LONG_RUN, description=_EFFNET_LONG_DESCRIPTION),
+    # The default with Iizuka et al.'s global-context branch (issue 28): the encoder's deepest features averaged over
+    # the photo, through an MLP, added to the decoder's input; zero-initialised, so it starts as the shipped default
+    # (step 8802 of vgg16-unet-long, where the frozen-encoder run had levelled off) and the long run's discipline.
+    "vgg16-unet-global": dict(
+        name="vgg16-unet", run="vgg16-unet-global", base="resources/models/vgg16-unet.json", minutes=900.0,
+        arch_kwargs={"global_context": True},
+        size=128, **{**_COLOUR_STAGE, "lr": 5e-5, "min_colourfulness": 0.78, "gan_fraction": 0.0, "perc_weight": 0.0,
+                     "rebalance": 0.0, "adv_weight": 0.0},
+        **_LONG_RUN, default=True,
+        recipe_changes=("global-context branch (zero-initialised) on the shipped default, plain smooth L1",),
+        description=_VGG_GLOBAL_DESCRIPTION),
     "attention-unet": dict(
         arch="attention_unet", size=128, lr=5e-4, **_STAGE1_LOSSES,
         description="Small Attention U-Net trained from scratch (no pretrained encoder): experimental, "

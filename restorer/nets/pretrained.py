@@ -28,6 +28,9 @@ def gray_rgb_from_normalised_l(l_norm: torch.Tensor) -> torch.Tensor:
     return (g.expand(-1, 3, -1, -1) - mean) / std
 
 
+GLOBAL_WIDTH = 256  # hidden width of the global-context MLP (Iizuka et al. used 512 -> 256 too)
+
+
 # ------------------------------------------------------------------------------------ EfficientNet-Lite0
 class SameConv2d(nn.Conv2d):
     """Conv2d with TensorFlow 'SAME' padding (the Lite0 weights were trained with it)."""
@@ -108,6 +111,11 @@ class PretrainedUNet(nn.Module):
     Hints reach the network twice: added (zero-initialised) to the encoder's first stage, so semantics can
     carry a hint across a region, and concatenated at full resolution just before the head, so a hint can act
     on its exact pixels.
+
+    ``global_context`` adds Iizuka et al.'s (2016) global features: the deepest features averaged over the whole
+    photo, through a small MLP, added to every position of the decoder's input, so a wall's colour can depend on
+    whether the photo is a street or a living room. Its last layer starts at zero: a trained network given the
+    branch computes exactly what it did, and fine-tuning only adds to it.
     """
 
     backbone: Backbone  # each subclass declares its trunk (registered with its architecture too)
@@ -117,7 +125,7 @@ class PretrainedUNet(nn.Module):
 
     def __init__(self, encoder: nn.Module, enc_channels, dec_channels, in_channels: int, first_stride: int,
                  head: str = "tanh", temperature: float = 0.4, pretrained: bool = True,
-                 frozen: tuple[str, ...] | None = None):
+                 frozen: tuple[str, ...] | None = None, global_context: bool = False):
         super().__init__()
         # The trunk's parts that keep ImageNet's weights in this network: the arch's default unless an arch
         # argument trains more of it (the model card then lists these, and model files store the rest).
@@ -131,6 +139,13 @@ class PretrainedUNet(nn.Module):
             self.hint_stem = nn.Conv2d(n_hint, 32, 3, stride=2, padding=1)
             nn.init.zeros_(self.hint_stem.weight)
             nn.init.zeros_(self.hint_stem.bias)
+        self.global_context = None
+        if global_context:
+            deepest = enc_channels[-1]
+            self.global_context = nn.Sequential(nn.Linear(deepest, GLOBAL_WIDTH), nn.ReLU(inplace=True),
+                                                nn.Linear(GLOBAL_WIDTH, deepest))
+            nn.init.zeros_(self.global_context[-1].weight)
+            nn.init.zeros_(self.global_context[-1].bias)
         skips = list(enc_channels[:-1])
         ups = []
         cin = enc_channels[-1]
@@ -166,6 +181,8 @@ class PretrainedUNet(nn.Module):
         extra = self.hint_stem(x[:, 1:]) if self.hint_stem is not None else None
         feats = self._encode(rgb, extra)
         y = feats[-1]
+        if self.global_context is not None:
+            y = y + self.global_context(y.mean((2, 3)))[:, :, None, None]
         for up, skip in zip(self.ups, reversed(feats[:-1])):
             y = up(y, skip)
         full = self.full_res(x)
@@ -186,9 +203,10 @@ class EffNetUNet(PretrainedUNet):
                         frozen=("encoder._conv_stem", "encoder._bn0", *(f"encoder._blocks.{i}." for i in range(5))))
 
     def __init__(self, in_channels: int = 4, dec_channels=(128, 64, 48, 32), pretrained: bool = True,
-                 head: str = "tanh", temperature: float = 0.4):
+                 head: str = "tanh", temperature: float = 0.4, global_context: bool = False):
         super().__init__(EfficientNetLite0Encoder(), EfficientNetLite0Encoder.channels, tuple(dec_channels),
-                         in_channels, first_stride=2, head=head, temperature=temperature, pretrained=pretrained)
+                         in_channels, first_stride=2, head=head, temperature=temperature, pretrained=pretrained,
+                         global_context=global_context)
 
 
 class VGG16Encoder(nn.Module):
@@ -233,23 +251,27 @@ class VGGUNet(PretrainedUNet):
     backbone = Backbone(VGG16_FILE, VGG16_SHA256, prefix="encoder.features.", frozen=("encoder.",))
 
     def __init__(self, in_channels: int = 4, dec_channels=(256, 128, 64, 32), pretrained: bool = True,
-                 head: str = "tanh", temperature: float = 0.4, tune_blocks: int = 0):
+                 head: str = "tanh", temperature: float = 0.4, tune_blocks: int = 0,
+                 global_context: bool = False):
         super().__init__(VGG16Encoder(), VGG16Encoder.channels, tuple(dec_channels), in_channels, first_stride=1,
                          head=head, temperature=temperature, pretrained=pretrained,
-                         frozen=vgg16_frozen(tune_blocks))
+                         frozen=vgg16_frozen(tune_blocks), global_context=global_context)
 
 
 @register_arch(backbone=EffNetUNet.backbone)
 def effnet_unet(in_channels: int = 4, dec_channels=(128, 64, 48, 32), pretrained: bool = True,
-                head: str = "tanh", temperature: float = 0.4) -> nn.Module:
+                head: str = "tanh", temperature: float = 0.4, global_context: bool = False) -> nn.Module:
     """U-Net decoder on an ImageNet EfficientNet-Lite0 encoder: the fast model. ``head``: "tanh" regresses
-    ab, "bins" predicts a distribution over ab colours (annealed mean at ``temperature``)."""
-    return EffNetUNet(in_channels, dec_channels, pretrained, head, temperature)
+    ab, "bins" predicts a distribution over ab colours (annealed mean at ``temperature``); ``global_context``:
+    the whole photo's features fused into the decoder (PretrainedUNet)."""
+    return EffNetUNet(in_channels, dec_channels, pretrained, head, temperature, global_context)
 
 
 @register_arch(backbone=VGGUNet.backbone)
 def vgg16_unet(in_channels: int = 4, dec_channels=(256, 128, 64, 32), pretrained: bool = True,
-               head: str = "tanh", temperature: float = 0.4, tune_blocks: int = 0) -> nn.Module:
+               head: str = "tanh", temperature: float = 0.4, tune_blocks: int = 0,
+               global_context: bool = False) -> nn.Module:
     """U-Net decoder on a frozen ImageNet VGG16 encoder (the backbone the feature-reconstruction paper preferred);
-    ``head`` as for effnet_unet; ``tune_blocks``: how many of the encoder's last conv blocks train too."""
-    return VGGUNet(in_channels, dec_channels, pretrained, head, temperature, tune_blocks)
+    ``head`` and ``global_context`` as for effnet_unet; ``tune_blocks``: how many of the encoder's last conv blocks
+    train too."""
+    return VGGUNet(in_channels, dec_channels, pretrained, head, temperature, tune_blocks, global_context)

@@ -205,3 +205,29 @@ def test_card_blend_round_trips_and_bad_sizes_are_refused(tmp_path):
             ModelCard.from_json(json.dumps({"name": "b", "arch": "unet", "blend_sizes": bad}), path=tmp_path / "b.json")
     with pytest.raises(ModelError, match="blend_flip"):
         ModelCard.from_json(json.dumps({"name": "b", "arch": "unet", "blend_flip": "yes"}), path=tmp_path / "b.json")
+
+
+@pytest.mark.parametrize("arch", ["effnet_unet", "vgg16_unet"])
+def test_global_context_starts_as_the_network_it_extends_and_learns(arch, tmp_path):
+    """A trained network given Iizuka's global branch computes what it did (its last layer starts at zero), the
+    branch learns from the first step, and a model file carries it."""
+    torch.manual_seed(0)
+    plain = create_arch(arch, in_channels=4, pretrained=True).eval()
+    ctx = create_arch(arch, in_channels=4, pretrained=True, global_context=True).eval()
+    missing, unexpected = ctx.load_state_dict(plain.state_dict(), strict=False)
+    assert not unexpected and missing and all(k.startswith("global_context.") for k in missing)
+    x = torch.rand(2, 4, 64, 64)
+    with torch.no_grad():
+        assert torch.equal(plain(x), ctx(x))
+    ctx.train()
+    ctx(x).square().mean().backward()
+    assert ctx.global_context[-1].weight.grad.abs().sum() > 0
+    with torch.no_grad():
+        ctx.global_context[-1].bias.fill_(5.0)  # as if trained
+    card = ModelCard(name="g", arch=arch, arch_kwargs={"global_context": True},
+                     backbone=models.backbone_entry(arch, {"global_context": True}))
+    save_model(ctx.eval(), card, tmp_path)
+    loaded = models.load_network(ModelCard.from_json((tmp_path / "g.json").read_text(), path=tmp_path / "g.json"))
+    with torch.no_grad():
+        moved = (ctx(x) - plain(x)).abs().max()
+        assert moved > 0 and (loaded.eval()(x) - ctx(x)).abs().max() < moved / 10  # fp16 storage
