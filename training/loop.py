@@ -594,10 +594,12 @@ class Trainer:
         self._keep_if_best(metrics)
         at_gain = (f"; at chroma gain {metrics['gain']:.2f}: PSNR {metrics['gain_psnr']:.2f} dB, colourfulness "
                    f"x{metrics['gain_colourfulness_ratio']:.2f}, JS a {metrics['gain_js_a']:.4f} b "
-                   f"{metrics['gain_js_b']:.4f}" if metrics.get("gain", 1.0) != 1.0 else "")
+                   f"{metrics['gain_js_b']:.4f}, false colour {100 * metrics['gain_false_colour']:.1f} %"
+                   if metrics.get("gain", 1.0) != 1.0 else "")
         self.log(f"val @ step {self.step} ({self.elapsed / 60:.1f} min): PSNR {metrics['psnr']:.2f} dB "
                  f"(gray {self.gray_psnr:.2f}), colourfulness x{metrics['colourfulness_ratio']:.2f}, "
-                 f"JS a {metrics['js_a']:.4f} b {metrics['js_b']:.4f}{at_gain}")
+                 f"JS a {metrics['js_a']:.4f} b {metrics['js_b']:.4f}, false colour "
+                 f"{100 * metrics['false_colour']:.1f} %{at_gain}")
         return metrics
 
     def export(self, metrics: dict[str, float]) -> Path:

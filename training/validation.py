@@ -47,32 +47,44 @@ def gain_at_floor(score: Callable[[float], dict[str, float]], floor: float) -> t
     return GAINS[i], at(i)
 
 
-def _truth(gt: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
-    """Mean colourfulness and the summed a and b histograms of the ground-truth crops (B x H x W x 3 uint8)."""
-    from restorer.core.metrics import ab_histograms, colourfulness
+def _truth(gt: np.ndarray) -> tuple[float, np.ndarray, np.ndarray, list[np.ndarray]]:
+    """Mean colourfulness, the summed a and b histograms and the Lab of the ground-truth crops (B x H x W x 3
+    uint8)."""
+    from restorer.core.metrics import ab_histograms, colourfulness, to_lab
 
     cf, ha, hb = [], 0, 0
     for g in gt:
         cf.append(colourfulness(g))
         a, b = ab_histograms(g, normalize=False)
         ha, hb = ha + a, hb + b
-    return float(np.mean(cf)), ha, hb
+    return float(np.mean(cf)), ha, hb, [to_lab(g) for g in gt]
 
 
 def _scores(L: torch.Tensor, ab: torch.Tensor, gt: np.ndarray, truth) -> tuple[dict[str, float], np.ndarray]:
-    """PSNR, colourfulness (ratio) and a/b histogram JS of the 8-bit results of (L, ab) against ``gt``, whose
-    :func:`_truth` is ``truth``."""
-    from restorer.core.metrics import ab_histograms, colourfulness, js_divergence, psnr
+    """PSNR, colourfulness (ratio), a/b histogram JS, false colour and hue error (restorer eval's blotch
+    measures) of the 8-bit results of (L, ab) against ``gt``, whose :func:`_truth` is ``truth``."""
+    from restorer.core.metrics import (
+        ab_histograms,
+        colourfulness,
+        false_colour_counts,
+        false_colour_shares,
+        js_divergence,
+        psnr,
+        to_lab,
+    )
 
-    cf_g, ha_g, hb_g = truth
+    cf_g, ha_g, hb_g, lab_g = truth
     pred = (lab_to_rgb_t(torch.cat([L, ab], 1)).clamp(0, 1) * 255 + 0.5).byte().permute(0, 2, 3, 1).numpy()
     ps, cf_p = [], []
     ha_p = hb_p = 0
-    for p, g in zip(pred, gt):
+    counts = np.zeros(4, np.int64)
+    for p, g, gl in zip(pred, gt, lab_g):
         ps.append(psnr(p, g))
         cf_p.append(colourfulness(p))
         a, b = ab_histograms(p, normalize=False)
         ha_p, hb_p = ha_p + a, hb_p + b
+        counts += false_colour_counts(to_lab(p), gl)
+    false, hue = false_colour_shares(counts)
     return {
         "psnr": float(np.mean(ps)),
         "colourfulness": float(np.mean(cf_p)),
@@ -80,6 +92,8 @@ def _scores(L: torch.Tensor, ab: torch.Tensor, gt: np.ndarray, truth) -> tuple[d
         "colourfulness_ratio": float(np.mean(cf_p) / max(cf_g, 1e-6)),
         "js_a": js_divergence(ha_p / ha_p.sum(), ha_g / ha_g.sum()),
         "js_b": js_divergence(hb_p / hb_p.sum(), hb_g / hb_g.sum()),
+        # No truly neutral (or no doubly chromatic) pixel at all: nothing was painted wrongly.
+        "false_colour": false or 0.0, "hue_error": hue or 0.0,
     }, pred
 
 

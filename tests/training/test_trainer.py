@@ -486,3 +486,24 @@ def test_colour_by_gain_exports_the_gain_it_selected_at(colour_folder, tmp_path)
     m = card["metrics"]
     assert "gain_psnr" in m and card["chroma_gain"] == m["gain"]
     assert m["gain"] == 2.0 or m["gain_colourfulness_ratio"] >= 0.95
+
+
+def test_validation_reports_false_colour_where_the_truth_is_neutral():
+    """The trainer judges checkpoints with restorer eval's blotch measures: loud colour painted on gray crops is
+    false colour, the crops' own colour is none."""
+    from training.validation import batch_lab, validate
+
+    class Constant(torch.nn.Module):
+        in_channels = 1
+
+        def forward(self, x):
+            return self.ab.expand(x.shape[0], 2, *x.shape[2:])
+
+    gray = torch.full((2, 3, 16, 16), 128, dtype=torch.uint8)
+    net = Constant()
+    net.ab = torch.tensor([40.0, -30.0]).view(1, 2, 1, 1) / 110.0  # chroma 50: a loud blue-green
+    loud, _ = validate(net, gray, torch.device("cpu"), batch=2)
+    assert loud["false_colour"] == 1.0
+    net.ab = batch_lab(gray)[:1, 1:] / 110.0
+    own, _ = validate(net, gray, torch.device("cpu"), batch=2)
+    assert own["false_colour"] == 0.0
