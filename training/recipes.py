@@ -147,15 +147,14 @@ RECIPES: dict[str, dict] = {
         description=_VGG_CONV5_DESCRIPTION),
     # The fast model's long run (issue 28): the default's long run's discipline as it stands at step 4389 (selection
     # split, source balance, the colour floor reached by gain, accuracy-only smooth L1, no PatchGAN).
-    # rebalance 0 -> 0.25 from step 4397: step 4000's faces came out over-coloured (1.27x on val_people's faces, -2.1 dB
-    # against the shipped fast model) at the gain (1.41) that lifts the rest to the floor (0.55x unscaled). Colour
-    # rebalancing weights the rare colours of scenes up and the common ones of skin down, so the unscaled weights
-    # should need less gain where they are unsure without painting faces louder.
+    # Colour rebalancing 0.25 from step 4397 (so the gain that lifts scenes to the floor would stop over-colouring
+    # faces) was tried to step 5718 and discarded: faces came right (0.85-0.92x) but false colour rose from 8 % to
+    # 14-16 % on the selection split and PSNR at the floor did not (23.49-23.53 dB); the run goes on from step 4397.
     "effnet-lite0-unet-long": dict(
         name="effnet-lite0-unet", run="effnet-lite0-unet-long", base="resources/models/effnet-lite0-unet.json",
         minutes=900.0, size=160, **{**_COLOUR_STAGE, "lr": 5e-5, "min_colourfulness": 0.78, "perc_weight": 0.0,
-                                     "rebalance": 0.25, "adv_weight": 0.0, "gan_fraction": 0.0},
-        **_LONG_RUN, recipe_changes=("steps 0-4396: plain smooth L1", "step 4397: colour rebalancing 0.25"),
+                                     "rebalance": 0.0, "adv_weight": 0.0, "gan_fraction": 0.0},
+        **_LONG_RUN,
         description=_EFFNET_LONG_DESCRIPTION),
     # The default with Iizuka et al.'s global-context branch (issue 28): the encoder's deepest features averaged over
     # the photo, through an MLP, added to the decoder's input; zero-initialised, so it starts as the shipped default
