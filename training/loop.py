@@ -69,6 +69,9 @@ class TrainConfig:
     # Learning rate of the pretrained encoder's trained layers (None = ``lr``): fine-tuning ImageNet features
     # (e.g. vgg16_unet's tune_blocks) slower than the decoder keeps what they know of unseen subjects.
     encoder_lr: float | None = None
+    # Learning rate of the weights a base model did not have (a new branch or head; None = ``lr``): a
+    # zero-initialised branch starts far from useful, while the base's weights should only move slowly.
+    fresh_lr: float | None = None
     # The defaults are the loss settings of the bundled default model's (second) stage: with plain L1 and a
     # heavier perceptual term it stayed brown (colourfulness 0.43x on val crops), these brought it to 0.65x.
     perc_weight: float = 0.005
@@ -155,6 +158,7 @@ class Trainer:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self.phase(protocol.PHASE_BUILD)
         self.base_card = None
+        self.fresh: set[str] = set()  # names of the weights the base did not have (``fresh_lr``)
         self.net = self._build_net().to(self.device)
         if cfg.channels_last:
             self.net = self.net.to(memory_format=torch.channels_last)
@@ -179,19 +183,26 @@ class Trainer:
 
     # -------------------------------------------------------------------------------------- setup
     def _param_groups(self) -> list[dict[str, Any]]:
-        """The generator's trained weights: the encoder's (if any train) in a group of their own, for
-        ``encoder_lr``. One group when none do, as checkpoints made before the split have."""
-        encoder = [p for n, p in self.net.named_parameters() if p.requires_grad and n.startswith("encoder.")]
-        ids = {id(p) for p in encoder}
+        """The generator's trained weights: the encoder's (if any train) and those new to the base (if any) in
+        groups of their own, for ``encoder_lr`` and ``fresh_lr``. One group when there are neither, as
+        checkpoints made before the split have."""
+        named = [(n, p) for n, p in self.net.named_parameters() if p.requires_grad]
+        encoder = [p for n, p in named if n.startswith("encoder.") and n not in self.fresh]
+        fresh = [p for n, p in named if n in self.fresh]
+        ids = {id(p) for p in encoder + fresh}
         rest = [p for p in self.trainable if id(p) not in ids]
         groups = [{"params": rest, "name": "net", "lr": self._group_lr("net")}]
         if encoder:
             groups.append({"params": encoder, "name": "encoder", "lr": self._group_lr("encoder")})
+        if fresh:
+            groups.append({"params": fresh, "name": "fresh", "lr": self._group_lr("fresh")})
         return groups
 
     def _group_lr(self, name: str) -> float:
         if name == "encoder" and self.cfg.encoder_lr is not None:
             return self.cfg.encoder_lr
+        if name == "fresh" and self.cfg.fresh_lr is not None:
+            return self.cfg.fresh_lr
         return self.cfg.lr
 
     def _build_net(self):
@@ -226,7 +237,8 @@ class Trainer:
         target = new.state_dict()
         fits = {k: v for k, v in net.state_dict().items() if k in target and target[k].shape == v.shape}
         new.load_state_dict(fits, strict=False)
-        fresh = sorted({k.rsplit(".", 1)[0] for k in target if k not in fits})
+        self.fresh = {k for k in target if k not in fits}
+        fresh = sorted({k.rsplit(".", 1)[0] for k in self.fresh})
         self.log(f"{card.name} with {kwargs}: {len(fits)} tensors kept, new: {', '.join(fresh) or 'none'}")
         return new
 
@@ -627,6 +639,7 @@ class Trainer:
                 "images_seen_total": self.images_seen + self._base_images_seen(),
                 "crop": cfg.size, "crop_scale": list(cfg.crop_scale), "batch": cfg.batch, "lr": cfg.lr, "ema_decay": cfg.ema_decay,
                 **({"encoder_lr": cfg.encoder_lr} if cfg.encoder_lr is not None else {}),
+                **({"fresh_lr": cfg.fresh_lr} if cfg.fresh_lr is not None and self.fresh else {}),
                 "freeze_encoder": cfg.freeze_encoder,
                 "losses": {"smooth_l1": cfg.l1_weight, "bin_ce": cfg.ce_weight, "l1_beta": cfg.l1_beta, "chroma_boost": cfg.chroma_boost,
                            "rebalance": {"lambda": cfg.rebalance, "power": cfg.rebalance_power},

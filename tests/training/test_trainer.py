@@ -507,3 +507,28 @@ def test_validation_reports_false_colour_where_the_truth_is_neutral():
     net.ab = batch_lab(gray)[:1, 1:] / 110.0
     own, _ = validate(net, gray, torch.device("cpu"), batch=2)
     assert own["false_colour"] == 0.0
+
+
+def test_fresh_lr_trains_the_weights_new_to_the_base_at_their_own_rate(colour_folder, tmp_path):
+    """A base given a new branch (global_context): the branch's weights, and only they, learn at ``fresh_lr``;
+    the branch starts at zero, so the run starts from the base's own colours."""
+    kw = dict(arch="effnet_unet", arch_kwargs={"dec_channels": (16, 16, 16, 8)}, adv_weight=0.0, lr=1e-3,
+              minutes=0.03)
+    first = Trainer(_cfg(colour_folder, tmp_path, **kw))
+    first.run()
+    cfg = _cfg(colour_folder, tmp_path / "ft", minutes=0.03, base=str(tmp_path / "models" / "tiny-trained.json"),
+               arch=None, arch_kwargs={"global_context": True}, lr=1e-4, fresh_lr=2e-3, adv_weight=0.0,
+               name="tiny-global")
+    t = Trainer(cfg)
+    groups = {g["name"]: g for g in t.opt_g.param_groups}
+    assert groups["net"]["lr"] == 1e-4 and groups["fresh"]["lr"] == 2e-3
+    branch = {id(p) for n, p in t.net.named_parameters() if n.startswith("global_context.")}
+    assert branch and {id(p) for p in groups["fresh"]["params"]} == branch
+    assert not branch & {id(p) for p in groups["net"]["params"]}
+    x = torch.rand(2, 4, 64, 64)
+    with torch.no_grad():
+        assert torch.allclose(t.net.eval()(x), first.eval_net.eval()(x), atol=1e-2)  # fp16 export of the base
+    t.net.train()
+    t.run()
+    card = json.loads((tmp_path / "ft" / "models" / "tiny-global.json").read_text())
+    assert card["arch_kwargs"]["global_context"] is True and card["training"]["fresh_lr"] == 2e-3
