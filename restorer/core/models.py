@@ -97,12 +97,13 @@ class ModelCard:
         return total
 
     def headline_metrics(self) -> dict[str, Any]:
-        """PSNR (with the gray baseline's on the same photos) and colourfulness ratio to show for this model:
-        the full evaluation through the app's pipeline when the card has one, else the trainer's val crops."""
+        """PSNR (with the gray baseline's on the same photos), colourfulness ratio and false colour (the share of
+        truly neutral pixels painted loud: blotches) to show for this model: the full evaluation through the app's
+        pipeline when the card has one, else the trainer's val crops."""
         m = self.metrics or {}
         full = m.get("full_val") if isinstance(m.get("full_val"), dict) else None
         src, where = (full, "val photos") if full and "psnr" in full else (m, "val crops")
-        out: dict[str, Any] = {k: src[k] for k in ("psnr", "gray_psnr", "colourfulness_ratio")
+        out: dict[str, Any] = {k: src[k] for k in ("psnr", "gray_psnr", "colourfulness_ratio", "false_colour")
                                if isinstance(src.get(k), (int, float))}
         if "psnr" in out:
             out["where"] = where
@@ -121,7 +122,8 @@ class ModelCard:
             return ""
         gray = f" (gray {h['gray_psnr']:.2f})" if "gray_psnr" in h else ""
         cf = f", colour x{h['colourfulness_ratio']:.2f}" if "colourfulness_ratio" in h else ""
-        return f"PSNR {h['psnr']:.2f} dB{gray}{cf} on {h['where']}"
+        fc = f", false colour {100 * h['false_colour']:.1f} %" if "false_colour" in h else ""
+        return f"PSNR {h['psnr']:.2f} dB{gray}{cf}{fc} on {h['where']}"
 
     def summary(self) -> str:
         bits = [f"{self.name:<22} {self.arch:<15} {self.working_size}px"]

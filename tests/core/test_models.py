@@ -156,6 +156,8 @@ def test_headline_metrics_prefer_the_full_evaluation_over_the_trainers_crops():
     card.metrics["full_val"] = {"psnr": 23.4, "gray_psnr": 23.1, "colourfulness_ratio": 0.71, "note": "200 photos"}
     assert card.headline_metrics() == {"psnr": 23.4, "gray_psnr": 23.1, "colourfulness_ratio": 0.71,
                                        "where": "val photos"}
+    card.metrics["full_val"]["false_colour"] = 0.0808  # the blotch measure, where the evaluation had it
+    assert card.headline() == "PSNR 23.40 dB (gray 23.10), colour x0.71, false colour 8.1 % on val photos"
     assert ModelCard(name="none", arch="unet").headline_metrics() == {}
 
 
