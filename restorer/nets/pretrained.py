@@ -28,7 +28,7 @@ def gray_rgb_from_normalised_l(l_norm: torch.Tensor) -> torch.Tensor:
     return (g.expand(-1, 3, -1, -1) - mean) / std
 
 
-GLOBAL_WIDTH = 256  # hidden width of the global-context MLP (Iizuka et al. used 512 -> 256 too)
+GLOBAL_WIDTH = 256  # hidden width of the global-context MLP (Iizuka et al.'s global feature vector is 256 wide)
 
 
 # ------------------------------------------------------------------------------------ EfficientNet-Lite0
