@@ -154,8 +154,7 @@ RECIPES: dict[str, dict] = {
         name="effnet-lite0-unet", run="effnet-lite0-unet-long", base="resources/models/effnet-lite0-unet.json",
         minutes=900.0, size=160, **{**_COLOUR_STAGE, "lr": 5e-5, "min_colourfulness": 0.78, "perc_weight": 0.0,
                                      "rebalance": 0.0, "adv_weight": 0.0, "gan_fraction": 0.0},
-        **_LONG_RUN,
-        description=_EFFNET_LONG_DESCRIPTION),
+        **_LONG_RUN, description=_EFFNET_LONG_DESCRIPTION),
     # The default with Iizuka et al.'s global-context branch (issue 28): the encoder's deepest features averaged over
     # the photo, through an MLP, added to the decoder's input; zero-initialised, so it starts as the shipped default
     # (step 8802 of vgg16-unet-long, where the frozen-encoder run had levelled off) and the long run's discipline;
