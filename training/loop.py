@@ -42,6 +42,7 @@ from training.losses import (
     d_loss,
     g_adv_loss,
     gradient_penalty,
+    neutral_hinge,
     soft_bin_ce,
     weighted_l1,
 )
@@ -79,6 +80,10 @@ class TrainConfig:
     chroma_boost: float = 0.0
     l1_beta: float = 0.05  # smooth-L1 threshold on ab / 110 (0 = plain L1)
     l1_weight: float = 1.0
+    # Price on loud colour (chroma > neutral_loud, ab units before the export's gain) where the truth is
+    # near-neutral (losses.neutral_hinge; 0 = off): aimed at the false colour ``restorer eval`` measures.
+    neutral_weight: float = 0.0
+    neutral_loud: float = 12.0
     # Cross-entropy over ab bins (Zhang et al.); needs a network with ``head="bins"`` (arch_kwargs).
     ce_weight: float = 0.0
     # Colour rebalancing of the L1 (Zhang et al.): mix of the ab prior with uniform (0 = off) and the
@@ -451,6 +456,10 @@ class Trainer:
         l1 = weighted_l1(pred, ab, cfg.chroma_boost, pixel_w, beta=cfg.l1_beta)
         loss = cfg.l1_weight * l1
         out["l1"] = l1.item()
+        if cfg.neutral_weight > 0:
+            ln = neutral_hinge(pred, ab, cfg.neutral_loud)
+            loss = loss + cfg.neutral_weight * ln
+            out["neutral"] = ln.item()
         if cfg.ce_weight > 0:
             head = self.net.head
             ce = soft_bin_ce(head.last_logits, ab, head.centres, pixel_weight=pixel_w)
@@ -642,6 +651,8 @@ class Trainer:
                 **({"fresh_lr": cfg.fresh_lr} if cfg.fresh_lr is not None and self.fresh else {}),
                 "freeze_encoder": cfg.freeze_encoder,
                 "losses": {"smooth_l1": cfg.l1_weight, "bin_ce": cfg.ce_weight, "l1_beta": cfg.l1_beta, "chroma_boost": cfg.chroma_boost,
+                           **({"neutral_hinge": {"weight": cfg.neutral_weight, "loud": cfg.neutral_loud}}
+                              if cfg.neutral_weight > 0 else {}),
                            "rebalance": {"lambda": cfg.rebalance, "power": cfg.rebalance_power},
                            "vgg_perceptual": cfg.perc_weight,
                            "adversarial": cfg.adv_weight, "gan_mode": cfg.gan_mode,

@@ -6,6 +6,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.nn.utils import spectral_norm
 
+from restorer.core.metrics import FALSE_NEUTRAL
 from restorer.lab import AB_NORM, L_CENT, L_NORM, rgb_to_lab
 from restorer.nets.backbones import IMAGENET_MEAN, IMAGENET_STD
 from restorer.nets.vgg import VGG16_TAPS, load_vgg16_features
@@ -26,6 +27,19 @@ def weighted_l1(pred_ab: torch.Tensor, gt_ab: torch.Tensor, chroma_boost: float 
     if w is None:
         return loss.mean()
     return (loss * w).sum() / (w.sum() * 2)
+
+
+def neutral_hinge(pred_ab: torch.Tensor, gt_ab: torch.Tensor, loud: float = 12.0,
+                  neutral: float = FALSE_NEUTRAL) -> torch.Tensor:
+    """Mean over all pixels of how far the predicted chroma exceeds ``loud`` where the true chroma is below
+    ``neutral`` (ab units, scaled by 1/AB_NORM like the L1): a price on the blotches ``restorer eval`` counts as
+    false colour (predicted chroma > 20 where the truth is < 8), paid only there."""
+    # L1 aims at the per-channel median of the colours a gray shape could have: a shirt blue six times in ten
+    # is painted blue every time. A price on loud colour over truly neutral surfaces moves that choice towards
+    # gray where neutral is likely, and the export's chroma gain restores colour where the network is sure.
+    pc = torch.sqrt(pred_ab.float().pow(2).sum(1) + 1e-6)  # not .norm(): its gradient at 0 is undefined
+    neutral_px = (gt_ab.float().pow(2).sum(1) < neutral ** 2).float()
+    return (F.relu(pc - loud) * neutral_px).mean() / AB_NORM
 
 
 def soft_bin_ce(logits: torch.Tensor, gt_ab: torch.Tensor, centres: torch.Tensor, k: int = 5,

@@ -167,6 +167,17 @@ RECIPES: dict[str, dict] = {
         **_LONG_RUN, default=True,
         recipe_changes=("global-context branch (zero-initialised) on the shipped default, plain smooth L1",),
         description=_VGG_GLOBAL_DESCRIPTION),
+    # The shipped default (step 8802 of vgg16-unet-long) with a price on loud colour over truly neutral surfaces
+    # (issue 28's false colour: every change that added accuracy or colour so far added blotches, and a gain or a
+    # chroma curve after the network cannot choose which guesses to quieten); otherwise the long run's discipline.
+    "vgg16-unet-neutral": dict(
+        name="vgg16-unet", run="vgg16-unet-neutral", base="resources/models/vgg16-unet.json", minutes=900.0,
+        neutral_weight=1.0, neutral_loud=12.0,
+        size=128, **{**_COLOUR_STAGE, "lr": 5e-5, "min_colourfulness": 0.78, "gan_fraction": 0.0, "perc_weight": 0.0,
+                     "rebalance": 0.0, "adv_weight": 0.0},
+        **_LONG_RUN, default=True,
+        recipe_changes=("plain smooth L1 + neutral hinge (weight 1, loud 12) on the shipped default",),
+        description=_VGG_LONG_DESCRIPTION),
     "attention-unet": dict(
         arch="attention_unet", size=128, lr=5e-4, **_STAGE1_LOSSES,
         description="Small Attention U-Net trained from scratch (no pretrained encoder): experimental, "

@@ -359,6 +359,26 @@ def test_soft_bin_cross_entropy_is_lowest_for_the_true_colour():
     assert ce[0] < ce[1] < ce[2]
 
 
+def test_neutral_hinge_prices_only_loud_colour_on_neutral_truth():
+    from training.losses import neutral_hinge
+
+    gt = torch.zeros(1, 2, 2, 2)
+    gt[:, 0, 0] = 30.0  # top row truly red, bottom row gray
+    pred = torch.zeros(1, 2, 2, 2, requires_grad=True)
+    with torch.no_grad():
+        pred[:, 1] = 25.0  # loud yellow everywhere
+        pred[:, 1, 1, 1] = 5.0  # except one quiet gray pixel
+    loss = neutral_hinge(pred, gt, loud=12.0)
+    loss.backward()
+    # Only the loud pixel over gray truth pays: (25 - 12) / 110 over 4 pixels.
+    assert loss.item() == pytest.approx(13.0 / 110.0 / 4, rel=1e-4)
+    g = pred.grad[0, 1]
+    assert g[1, 0] > 0 and g[0, 0] == 0 and g[0, 1] == 0 and g[1, 1] == 0  # descent quietens it alone
+    zero = torch.zeros(1, 2, 2, 2, requires_grad=True)
+    neutral_hinge(zero, torch.zeros(1, 2, 2, 2)).backward()
+    assert torch.isfinite(zero.grad).all()
+
+
 def test_bins_head_trains_with_cross_entropy_and_anneals_toward_vivid_colour(colour_folder, tmp_path):
     torch.manual_seed(0)
     t = Trainer(_cfg(colour_folder, tmp_path, arch_kwargs={"base": 8, "depth": 2, "head": "bins"},
