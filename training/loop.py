@@ -560,6 +560,7 @@ class Trainer:
                     ips = window_n / max(time.time() - window_t, 1e-6)
                     window_t, window_n = time.time(), 0
                     bar.set_postfix(stage="adv" if adversarial else "rec", l1=f"{avg['l1']:.4f}",
+                                    **({"neutral": f"{avg['neutral']:.4f}"} if "neutral" in avg else {}),
                                     ips=f"{ips:.1f}")
                     writer.writerow(protocol.log_row(
                         self.step, self.elapsed / 60, protocol.STAGE_ADV if adversarial else protocol.STAGE_REC,
