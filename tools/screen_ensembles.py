@@ -25,7 +25,7 @@ import numpy as np
 from restorer.core.atomic import write_text
 from restorer.core.engine import _resize, network_ab, working_grid
 from restorer.core.io import read_image
-from restorer.core.metrics import colourfulness, false_colour_counts, false_colour_shares, psnr, to_lab
+from restorer.core.metrics import SetScore, colourfulness, psnr, score_photo, to_lab
 from restorer.core.models import load_model, resolve
 from restorer.lab import from_float, lab_to_rgb, to_float
 from training.data import list_images
@@ -50,16 +50,12 @@ def parse_variant(spec: str) -> tuple[list[int], bool]:
 def score(truths: list, abs_: list, gain: float, cf_truth: float) -> dict:
     """Mean PSNR, colourfulness ratio (``cf_truth``: the photos' mean colourfulness), pooled false colour and hue
     error of the ab maps ``abs_`` at ``gain`` against ``truths`` ((RGB, Lab) pairs)."""
-    ps, cfs, counts = [], [], np.zeros(4, np.int64)
+    scores = SetScore()
     for (small, lab), ab in zip(truths, abs_):
         pred = np.dstack([lab[..., :1], np.clip(ab.transpose(1, 2, 0) * gain, -110, 110)])
-        rgb = from_float(lab_to_rgb(pred), np.uint8)
-        ps.append(psnr(rgb, small))
-        cfs.append(colourfulness(rgb))
-        counts += false_colour_counts(to_lab(rgb), lab)
-    fc, hue = false_colour_shares(counts)
-    return {"gain": gain, "psnr": float(np.mean(ps)), "colourfulness_ratio": float(np.mean(cfs) / cf_truth),
-            "false_colour": fc, "hue_error": hue}
+        scores.add(score_photo(from_float(lab_to_rgb(pred), np.uint8), small, lab))
+    s = scores.summary(cf_truth)
+    return {"gain": gain, **{k: s[k] for k in ("psnr", "colourfulness_ratio", "false_colour", "hue_error")}}
 
 
 def main() -> None:

@@ -63,38 +63,19 @@ def _truth(gt: np.ndarray) -> tuple[float, np.ndarray, np.ndarray, list[np.ndarr
 def _scores(L: torch.Tensor, ab: torch.Tensor, gt: np.ndarray, truth) -> tuple[dict[str, float], np.ndarray]:
     """PSNR, colourfulness (ratio), a/b histogram JS, false colour and hue error (restorer eval's blotch
     measures) of the 8-bit results of (L, ab) against ``gt``, whose :func:`_truth` is ``truth``."""
-    from restorer.core.metrics import (
-        ab_histograms,
-        colourfulness,
-        false_colour_counts,
-        false_colour_shares,
-        js_divergence,
-        psnr,
-        to_lab,
-    )
+    from restorer.core.metrics import SetScore, score_photo
 
     cf_g, ha_g, hb_g, lab_g = truth
     pred = (lab_to_rgb_t(torch.cat([L, ab], 1)).clamp(0, 1) * 255 + 0.5).byte().permute(0, 2, 3, 1).numpy()
-    ps, cf_p = [], []
-    ha_p = hb_p = 0
-    counts = np.zeros(4, np.int64)
+    scores = SetScore()
     for p, g, gl in zip(pred, gt, lab_g):
-        ps.append(psnr(p, g))
-        cf_p.append(colourfulness(p))
-        a, b = ab_histograms(p, normalize=False)
-        ha_p, hb_p = ha_p + a, hb_p + b
-        counts += false_colour_counts(to_lab(p), gl)
-    false, hue = false_colour_shares(counts)
-    return {
-        "psnr": float(np.mean(ps)),
-        "colourfulness": float(np.mean(cf_p)),
-        "colourfulness_gt": cf_g,
-        "colourfulness_ratio": float(np.mean(cf_p) / max(cf_g, 1e-6)),
-        "js_a": js_divergence(ha_p / ha_p.sum(), ha_g / ha_g.sum()),
-        "js_b": js_divergence(hb_p / hb_p.sum(), hb_g / hb_g.sum()),
-        # No truly neutral (or no doubly chromatic) pixel at all: nothing was painted wrongly.
-        "false_colour": false or 0.0, "hue_error": hue or 0.0,
-    }, pred
+        scores.add(score_photo(p, g, gl))
+    out = scores.summary(cf_g, (ha_g, hb_g))
+    # No truly neutral (or no doubly chromatic) pixel at all: nothing was painted wrongly.
+    out["false_colour"] = out["false_colour"] or 0.0
+    out["hue_error"] = out["hue_error"] or 0.0
+    out["colourfulness_gt"] = cf_g
+    return out, pred
 
 
 @torch.no_grad()

@@ -157,17 +157,15 @@ def _image_metrics(pred: np.ndarray, gt: np.ndarray, gt_cf: float, gt_hists: tup
     ``lpips_ref`` is ``lpips_model.reference(gt)`` (at the LPIPS resolution), computed once per photo: the
     ground truth's VGG features are shared by every model and hint count.
     """
-    out: dict[str, float | None] = {"psnr": M.psnr(pred, gt)}
+    score = M.score_photo(pred, gt, gt_lab)
+    out: dict[str, float | None] = {"psnr": score.psnr}
     out["ssim"] = M.ssim(pred, gt) if min(gt.shape[:2]) >= 11 else None
     out["lpips"] = (lpips_model.distance(_fit_pixels(pred, LPIPS_MAX_PIXELS), lpips_ref)
                     if lpips_model is not None else None)
-    cf = M.colourfulness(pred)
-    out["colourfulness"] = cf
+    cf = out["colourfulness"] = score.colourfulness
     # A near-neutral ground truth would make the ratio explode; it is undefined there rather than huge.
     out["colourfulness_ratio"] = cf / gt_cf if gt_cf > 1e-3 else None
-    pred_lab = M.to_lab(pred)
-    ca, cb = M.ab_histograms(pred_lab, normalize=False)
-    false_counts = M.false_colour_counts(pred_lab, gt_lab)
+    ca, cb, false_counts = score.hist_a, score.hist_b, score.false_counts
     out["false_colour"], out["hue_error"] = M.false_colour_shares(false_counts)
     out["js_a"] = M.js_divergence(gt_hists[0], ca)
     out["js_b"] = M.js_divergence(gt_hists[1], cb)

@@ -15,6 +15,7 @@ All full-reference metrics take ``pred`` first and the ground truth second and w
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -270,10 +271,67 @@ def false_colour_shares(counts: np.ndarray) -> tuple[float | None, float | None]
     return (loud / neutral if neutral else None), (off / both if both else None)
 
 
+class PhotoScore(NamedTuple):
+    """What every report scores on one colourised photo (8-bit RGB) against its original."""
+
+    psnr: float
+    colourfulness: float
+    lab: np.ndarray  #: the prediction in Lab, for any further measure
+    hist_a: np.ndarray  #: raw a / b counts (:func:`ab_histograms` with ``normalize=False``), to pool over a set
+    hist_b: np.ndarray
+    false_counts: np.ndarray  #: :func:`false_colour_counts`, to pool over a set
+
+
+def score_photo(pred: np.ndarray, gt: np.ndarray, gt_lab: np.ndarray | None = None) -> PhotoScore:
+    """:class:`PhotoScore` of ``pred`` against ``gt`` (both ``HxWx3`` uint8 RGB); ``gt_lab`` is ``to_lab(gt)``
+    when the caller has it (a photo scored against several predictions converts its original once)."""
+    lab = to_lab(pred)
+    ha, hb = ab_histograms(lab, normalize=False)
+    return PhotoScore(psnr(pred, gt), colourfulness(pred), lab, ha, hb,
+                      false_colour_counts(lab, to_lab(gt) if gt_lab is None else gt_lab))
+
+
+class SetScore:
+    """Photos' :class:`PhotoScore` pooled as this project's reports pool them (the trainer's validation, the
+    screening tools, ``restorer eval``): PSNR and colourfulness averaged over photos, colourfulness as a ratio
+    of means against the originals', a/b histograms and blotch counts summed over pixels."""
+
+    def __init__(self) -> None:
+        self.psnrs: list[float] = []
+        self.colourfulness: list[float] = []
+        self.hist_a = np.zeros(AB_BINS)
+        self.hist_b = np.zeros(AB_BINS)
+        self.false_counts = np.zeros(4, np.int64)
+
+    def add(self, score: PhotoScore) -> PhotoScore:
+        self.psnrs.append(score.psnr)
+        self.colourfulness.append(score.colourfulness)
+        self.hist_a += score.hist_a
+        self.hist_b += score.hist_b
+        self.false_counts += score.false_counts
+        return score
+
+    def summary(self, truth_colourfulness: float,
+                truth_hists: tuple[np.ndarray, np.ndarray] | None = None) -> dict[str, float | None]:
+        """Mean PSNR and colourfulness, the ratio to ``truth_colourfulness`` (the originals' mean), false colour
+        and hue error (None where undefined) and, given the originals' pooled a/b counts, their JS divergences."""
+        cf = float(np.mean(self.colourfulness))
+        false, hue = false_colour_shares(self.false_counts)
+        out: dict[str, float | None] = {"psnr": float(np.mean(self.psnrs)), "colourfulness": cf,
+                                        "colourfulness_ratio": cf / max(truth_colourfulness, 1e-6),
+                                        "false_colour": false, "hue_error": hue}
+        if truth_hists is not None:
+            out["js_a"] = js_divergence(self.hist_a, truth_hists[0])
+            out["js_b"] = js_divergence(self.hist_b, truth_hists[1])
+        return out
+
+
 __all__ = [
     "AB_BINS",
     "AB_RANGE",
     "DIV_EPS",
+    "PhotoScore",
+    "SetScore",
     "ab_histograms",
     "colourfulness",
     "false_colour_counts",
@@ -282,6 +340,7 @@ __all__ = [
     "kl_divergence",
     "l_histogram",
     "psnr",
+    "score_photo",
     "ssim",
     "to_lab",
     "to_uint8_rgb",

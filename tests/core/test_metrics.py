@@ -153,3 +153,26 @@ def test_lpips_orders_distortions() -> None:
     trunk = load_vgg16_features()
     assert len(trunk) == 31 and not trunk.training
     assert all(not p.requires_grad and p.dtype == torch.float32 for p in trunk.parameters())
+
+
+def test_set_score_pools_pixels_and_averages_photos() -> None:
+    gray = np.full((8, 8, 3), 128, np.uint8)
+    blue = gray.copy()
+    blue[..., 2] = 230  # loud blue where the truth is gray
+    half = gray.copy()
+    half[:2, :, 2] = 230  # a quarter of this photo painted blue
+    one, two = metrics.score_photo(blue, gray), metrics.score_photo(half, gray)
+    assert one.psnr < two.psnr
+    assert metrics.false_colour_shares(one.false_counts)[0] == 1.0
+    scores = metrics.SetScore()
+    for s in (one, two):
+        scores.add(s)
+    out = scores.summary(truth_colourfulness=10.0, truth_hists=metrics.ab_histograms(np.vstack([gray, gray]),
+                                                                                     normalize=False))
+    assert out["psnr"] == pytest.approx((one.psnr + two.psnr) / 2)
+    assert out["colourfulness_ratio"] == pytest.approx((one.colourfulness + two.colourfulness) / 2 / 10.0)
+    assert out["false_colour"] == pytest.approx((64 + 16) / 128)  # pooled over pixels, not 0.625 per photo
+    assert out["hue_error"] is None  # nothing is truly chromatic
+    assert out["js_a"] == pytest.approx(metrics.js_divergence(one.hist_a + two.hist_a,
+                                                              metrics.ab_histograms(gray, normalize=False)[0]))
+    assert out["js_b"] > 0
