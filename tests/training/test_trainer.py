@@ -75,11 +75,11 @@ def test_few_steps_reduce_the_loss(colour_folder, tmp_path):
     assert np.mean(losses[-5:]) < 0.7 * np.mean(losses[:5])
 
 
-def test_perceptual_and_adversarial_terms_run(colour_folder, tmp_path):
-    t = Trainer(_cfg(colour_folder, tmp_path, perc_weight=0.02))
+def test_perceptual_adversarial_and_neutral_terms_run(colour_folder, tmp_path):
+    t = Trainer(_cfg(colour_folder, tmp_path, perc_weight=0.02, neutral_weight=1.0))
     t.load_data()
     out = t.train_step(next(iter(t.loader)), adversarial=True)
-    assert {"l1", "perc", "adv", "d"} <= set(out) and all(np.isfinite(v) for v in out.values())
+    assert {"l1", "perc", "adv", "d", "neutral"} <= set(out) and all(np.isfinite(v) for v in out.values())
 
 
 def test_resume_continues_at_saved_step_with_same_optimiser(colour_folder, tmp_path):
