@@ -178,6 +178,18 @@ RECIPES: dict[str, dict] = {
         **_LONG_RUN, default=True,
         recipe_changes=("plain smooth L1 + neutral hinge (weight 1, loud 12) on the shipped default",),
         description=_VGG_LONG_DESCRIPTION),
+    # Both levers together: the global-context run's selected step 2093 (runs/vgg16-unet-global/export), which was
+    # more accurate but louder than the shipped default, with the neutral hinge at half vgg16-unet-neutral's weight
+    # (at 1.0 that run's selection-split accuracy sank by up to 0.1 dB while it learnt the price).
+    "vgg16-unet-global-neutral": dict(
+        name="vgg16-unet", run="vgg16-unet-global-neutral", base="runs/vgg16-unet-global/export/vgg16-unet.json",
+        minutes=900.0, arch_kwargs={"global_context": True}, neutral_weight=0.5, neutral_loud=12.0,
+        size=128, **{**_COLOUR_STAGE, "lr": 5e-5, "min_colourfulness": 0.78, "gan_fraction": 0.0, "perc_weight": 0.0,
+                     "rebalance": 0.0, "adv_weight": 0.0},
+        **_LONG_RUN, default=True,
+        recipe_changes=("global-context branch (zero-initialised) on the shipped default, plain smooth L1",
+                        "from its step 2093: neutral hinge (weight 0.5, loud 12)"),
+        description=_VGG_GLOBAL_DESCRIPTION),
     "attention-unet": dict(
         arch="attention_unet", size=128, lr=5e-4, **_STAGE1_LOSSES,
         description="Small Attention U-Net trained from scratch (no pretrained encoder): experimental, "
