@@ -49,6 +49,12 @@ _COLOUR_STAGE = dict(working_size=224, batch=16, lr=1e-4, perc_weight=0.005, adv
 _LONG_RUN = dict(selection_split=True, val_count=279, val_every_min=10.0, ckpt_every_min=5.0, bf16_when_native=True,
                  colour_by_gain=True)
 
+# The default's long-run stages after the PatchGAN (conv5, global context, neutral hinge): 128 px crops, plain
+# smooth L1 at lr 5e-5, selection at the 0.78x floor, with the long run's discipline.
+_VGG_PLAIN_L1_STAGE = dict(size=128, **{**_COLOUR_STAGE, "lr": 5e-5, "min_colourfulness": 0.78, "gan_fraction": 0.0,
+                                        "perc_weight": 0.0, "rebalance": 0.0, "adv_weight": 0.0},
+                           **_LONG_RUN, default=True)
+
 # A recipe with ``run`` trains in runs/<run> but exports under ``name``; ``base`` (a card path) fine-tunes
 # the export of an earlier recipe, so a model made in stages is reproduced by running them in order.
 RECIPES: dict[str, dict] = {
@@ -138,9 +144,7 @@ RECIPES: dict[str, dict] = {
     "vgg16-unet-conv5": dict(
         name="vgg16-unet", run="vgg16-unet-conv5", base="runs/vgg16-unet-long/export/vgg16-unet.json",
         minutes=900.0, arch_kwargs={"tune_blocks": 1}, encoder_lr=5e-6,
-        size=128, **{**_COLOUR_STAGE, "lr": 5e-5, "min_colourfulness": 0.78, "gan_fraction": 0.0, "perc_weight": 0.0,
-                     "rebalance": 0.0, "adv_weight": 0.0},
-        **_LONG_RUN, default=True,
+        **_VGG_PLAIN_L1_STAGE,
         recipe_changes=("VGG16 conv5 trains (encoder lr 5e-6, decoder 5e-5), plain smooth L1, from vgg16-unet-long",
                         "step 1455: crops of 18-33 % of the photo's area (the app's scale), not 35-100 %",
                         "step 3488: crops of 35-100 % again"),
@@ -162,9 +166,7 @@ RECIPES: dict[str, dict] = {
     "vgg16-unet-global": dict(
         name="vgg16-unet", run="vgg16-unet-global", base="resources/models/vgg16-unet.json", minutes=900.0,
         arch_kwargs={"global_context": True}, fresh_lr=5e-4,
-        size=128, **{**_COLOUR_STAGE, "lr": 5e-5, "min_colourfulness": 0.78, "gan_fraction": 0.0, "perc_weight": 0.0,
-                     "rebalance": 0.0, "adv_weight": 0.0},
-        **_LONG_RUN, default=True,
+        **_VGG_PLAIN_L1_STAGE,
         recipe_changes=("global-context branch (zero-initialised) on the shipped default, plain smooth L1",),
         description=_VGG_GLOBAL_DESCRIPTION),
     # The shipped default (step 8802 of vgg16-unet-long) with a price on loud colour over truly neutral surfaces
@@ -173,9 +175,7 @@ RECIPES: dict[str, dict] = {
     "vgg16-unet-neutral": dict(
         name="vgg16-unet", run="vgg16-unet-neutral", base="resources/models/vgg16-unet.json", minutes=900.0,
         neutral_weight=1.0, neutral_loud=12.0,
-        size=128, **{**_COLOUR_STAGE, "lr": 5e-5, "min_colourfulness": 0.78, "gan_fraction": 0.0, "perc_weight": 0.0,
-                     "rebalance": 0.0, "adv_weight": 0.0},
-        **_LONG_RUN, default=True,
+        **_VGG_PLAIN_L1_STAGE,
         recipe_changes=("plain smooth L1 + neutral hinge (weight 1, loud 12) on the shipped default",),
         description=_VGG_LONG_DESCRIPTION),
     # Both levers together: the global-context run's selected step 2093 (runs/vgg16-unet-global/export), which was
@@ -184,9 +184,7 @@ RECIPES: dict[str, dict] = {
     "vgg16-unet-global-neutral": dict(
         name="vgg16-unet", run="vgg16-unet-global-neutral", base="runs/vgg16-unet-global/export/vgg16-unet.json",
         minutes=900.0, arch_kwargs={"global_context": True}, neutral_weight=0.5, neutral_loud=12.0,
-        size=128, **{**_COLOUR_STAGE, "lr": 5e-5, "min_colourfulness": 0.78, "gan_fraction": 0.0, "perc_weight": 0.0,
-                     "rebalance": 0.0, "adv_weight": 0.0},
-        **_LONG_RUN, default=True,
+        **_VGG_PLAIN_L1_STAGE,
         recipe_changes=("global-context branch (zero-initialised) on the shipped default, plain smooth L1",
                         "from its step 2093: neutral hinge (weight 0.5, loud 12)"),
         description=_VGG_GLOBAL_DESCRIPTION),
