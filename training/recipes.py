@@ -188,6 +188,16 @@ RECIPES: dict[str, dict] = {
         recipe_changes=("global-context branch (zero-initialised) on the shipped default, plain smooth L1",
                         "from its step 2093: neutral hinge (weight 0.5, loud 12)"),
         description=_VGG_GLOBAL_DESCRIPTION),
+    # The same two levers in one run from the shipped default (runs/ with the global run's export was lost between
+    # sessions, and the two-stage path spent 50 minutes learning colour the hinge then took back): the branch at 10x
+    # the decoder's rate and the hinge at 0.5 from the first step.
+    "vgg16-unet-global-neutral-1": dict(
+        name="vgg16-unet", run="vgg16-unet-global-neutral-1", base="resources/models/vgg16-unet.json",
+        minutes=900.0, arch_kwargs={"global_context": True}, fresh_lr=5e-4, neutral_weight=0.5, neutral_loud=12.0,
+        **_VGG_PLAIN_L1_STAGE,
+        recipe_changes=("global-context branch (zero-initialised) + neutral hinge (weight 0.5, loud 12) on the "
+                        "shipped default, plain smooth L1",),
+        description=_VGG_GLOBAL_DESCRIPTION),
     "attention-unet": dict(
         arch="attention_unet", size=128, lr=5e-4, **_STAGE1_LOSSES,
         description="Small Attention U-Net trained from scratch (no pretrained encoder): experimental, "
@@ -203,7 +213,13 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--limit", type=int, default=None, help="use at most N training photos (smoke tests)")
     ap.add_argument("--export-only", action="store_true",
-                    help="export the run's last checkpoint with its last validation metrics, no training")
+                    help="no training: validate the run's selected weights (best.pt) and export them")
+    ap.add_argument("--last", action="store_true",
+                    help="with --export-only: the latest checkpoint (last.pt) instead of the selected weights, "
+                         "to measure a step the selection has not picked through the app")
+    ap.add_argument("--as", dest="as_name", metavar="NAME",
+                    help="with --export-only: export as candidate NAME (not the default) to runs/<run>/candidates, "
+                         "so `restorer eval --models` can compare it with the shipped model")
     ap.add_argument("--bf16", action="store_true", help="bfloat16 autocast (faster on CPUs with AVX512-BF16)")
     a = ap.parse_args()
     recipe = dict(RECIPES[a.name])
@@ -219,11 +235,14 @@ def main() -> None:
     cfg = TrainConfig(data=f"{SHARED}/train", val=f"{SHARED}/val", name=name, minutes=minutes,
                       run_dir=f"runs/{run}", out_dir=f"runs/{run}/export", resume=a.resume, threads=a.threads,
                       max_images_per_folder=a.limit, bf16=a.bf16, **recipe)
+    if a.export_only and a.as_name:
+        cfg.name, cfg.default, cfg.out_dir = a.as_name, False, f"runs/{run}/candidates"
     trainer = Trainer(cfg)
     if a.export_only:
         if not trainer.load_checkpoint():
             raise SystemExit(f"no checkpoint in {cfg.run_dir}")
-        trainer.load_best()
+        if not a.last:
+            trainer.load_best()
         trainer.load_val()  # validate exactly the weights being exported
         metrics, _ = validate(trainer.eval_net, trainer.val_rgb, trainer.device,
                               floor=cfg.min_colourfulness if cfg.colour_by_gain else None)
