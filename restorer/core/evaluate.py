@@ -133,14 +133,18 @@ class _Row:
     baseline: bool = False
     per_image: dict[str, list[float | None]] = field(default_factory=lambda: {k: [] for k in _METRICS})
     seconds: list[float | None] = field(default_factory=list)
-    hist_a: np.ndarray | None = None
-    hist_b: np.ndarray | None = None
-    false_counts: np.ndarray = field(default_factory=lambda: np.zeros(4, np.int64))
+    # The a/b counts and blotch counts summed over the set's pixels, as every report of this project pools them.
+    pooled: M.SetScore = field(default_factory=M.SetScore)
     failures: list[str] = field(default_factory=list)
 
-    def add_hist(self, a: np.ndarray, b: np.ndarray) -> None:
-        self.hist_a = a if self.hist_a is None else self.hist_a + a
-        self.hist_b = b if self.hist_b is None else self.hist_b + b
+    @property
+    def hist_a(self) -> np.ndarray | None:
+        """The pooled a counts, None before any photo (every scored photo adds pixels)."""
+        return self.pooled.hist_a if self.pooled.hist_a.any() else None
+
+    @property
+    def hist_b(self) -> np.ndarray | None:
+        return self.pooled.hist_b if self.pooled.hist_b.any() else None
 
     def add_missing(self) -> None:
         for k in _METRICS:
@@ -150,9 +154,8 @@ class _Row:
 
 def _image_metrics(pred: np.ndarray, gt: np.ndarray, gt_cf: float, gt_hists: tuple[np.ndarray, np.ndarray],
                    lpips_model: Any, lpips_ref: Any, gt_lab: np.ndarray
-                   ) -> tuple[dict[str, float | None], np.ndarray, np.ndarray, np.ndarray]:
-    """Per-image metrics of ``pred`` against ``gt``, the raw a/b counts of ``pred`` (for the set histogram) and
-    its false-colour counts (pooled over the set).
+                   ) -> tuple[dict[str, float | None], M.PhotoScore]:
+    """Per-image metrics of ``pred`` against ``gt``, and its :class:`PhotoScore` (pooled over the set).
 
     ``lpips_ref`` is ``lpips_model.reference(gt)`` (at the LPIPS resolution), computed once per photo: the
     ground truth's VGG features are shared by every model and hint count.
@@ -165,13 +168,13 @@ def _image_metrics(pred: np.ndarray, gt: np.ndarray, gt_cf: float, gt_hists: tup
     cf = out["colourfulness"] = score.colourfulness
     # A near-neutral ground truth would make the ratio explode; it is undefined there rather than huge.
     out["colourfulness_ratio"] = cf / gt_cf if gt_cf > 1e-3 else None
-    ca, cb, false_counts = score.hist_a, score.hist_b, score.false_counts
-    out["false_colour"], out["hue_error"] = M.false_colour_shares(false_counts)
+    ca, cb = score.hist_a, score.hist_b
+    out["false_colour"], out["hue_error"] = M.false_colour_shares(score.false_counts)
     out["js_a"] = M.js_divergence(gt_hists[0], ca)
     out["js_b"] = M.js_divergence(gt_hists[1], cb)
     out["kl_a"] = M.kl_divergence(gt_hists[0], ca)
     out["kl_b"] = M.kl_divergence(gt_hists[1], cb)
-    return out, ca, cb, false_counts
+    return out, score
 
 
 # ---------------------------------------------------------------------------------------------- evaluate
@@ -228,12 +231,11 @@ class _Evaluation:
         ref = lp.reference(_fit_pixels(gt, LPIPS_MAX_PIXELS)) if lp is not None else None
 
         def score(row: _Row, pred: np.ndarray, seconds: float) -> None:
-            vals, ca, cb, false_counts = _image_metrics(pred, gt, gt_cf, (ga, gb), lp, ref, gt_lab)
-            row.false_counts += false_counts
+            vals, photo = _image_metrics(pred, gt, gt_cf, (ga, gb), lp, ref, gt_lab)
+            row.pooled.add(photo)
             for k in _METRICS:
                 row.per_image[k].append(vals[k])
             row.seconds.append(seconds)
-            row.add_hist(ca, cb)
 
         score(self.rows[0], gray, 0.0)
         rows = iter(self.rows[1:])
@@ -415,11 +417,11 @@ def _reusable_rows(path: str | Path, images: list[str], hint_counts: list[int], 
         per = r["per_image"]
         # Reports made before a metric existed (false colour) carry it as missing, not as a failure to reuse.
         row.per_image = {k: list(per.get(k, [None] * len(images))) for k in _METRICS}
-        row.false_counts = np.asarray(r.get("false_counts", [0, 0, 0, 0]), np.int64)
+        row.pooled.false_counts = np.asarray(r.get("false_counts", [0, 0, 0, 0]), np.int64)
         row.seconds = list(per["seconds"])
         if r["histograms"]["a"] is not None:
-            row.hist_a = np.asarray(r["histograms"]["a"], np.float64)
-            row.hist_b = np.asarray(r["histograms"]["b"], np.float64)
+            row.pooled.hist_a = np.asarray(r["histograms"]["a"], np.float64)
+            row.pooled.hist_b = np.asarray(r["histograms"]["b"], np.float64)
         rows.append(row)
     return rows
 
@@ -505,7 +507,7 @@ def _build_report(rows: list[_Row], images: list[str], gt_a: np.ndarray, gt_b: n
             "kl_a": M.kl_divergence(gt_a, row.hist_a) if have else None,
             "kl_b": M.kl_divergence(gt_b, row.hist_b) if have else None,
         }
-        set_level["false_colour"], set_level["hue_error"] = M.false_colour_shares(row.false_counts)
+        set_level["false_colour"], set_level["hue_error"] = M.false_colour_shares(row.pooled.false_counts)
         results.append({
             "model": row.model,
             "hints": row.hints,
@@ -517,7 +519,7 @@ def _build_report(rows: list[_Row], images: list[str], gt_a: np.ndarray, gt_b: n
             "mean": mean,
             "per_image": {**row.per_image, "seconds": row.seconds},
             "histograms": {"a": row.hist_a, "b": row.hist_b},
-            "false_counts": row.false_counts,
+            "false_counts": row.pooled.false_counts,
         })
     return {
         "settings": settings,
