@@ -106,3 +106,31 @@ def render(parts: dict[str, list[dict]]) -> list[str]:
 
 
 __all__ = ["prefix_of", "read_part_spec", "render", "summarise"]
+
+
+def _round(v: float | None, digits: int) -> float | None:
+    return None if v is None else round(v, digits)
+
+
+def model_summary(report: dict[str, Any], model: str, hints: int = 0) -> dict[str, Any]:
+    """What a model card keeps of one model's row in a report (its ``full_val`` / ``full_val_people``): the
+    set's PSNR against gray, SSIM, colourfulness ratio, JS a/b, false colour, hue error and each part's gain."""
+    rows = [r for r in report["results"] if r["model"] == model and r["hints"] == hints and not r["baseline"]]
+    if not rows:
+        raise KeyError(f"no row of {model!r} at {hints} hints in this report")
+    row, gray = rows[0], next(r for r in report["results"] if r["baseline"])
+    st, mean = row["set"], row["mean"]
+    parts = report.get("parts") or {}
+    return {
+        "n_images": row["n_images"],
+        "psnr": _round(mean["psnr"], 2), "gray_psnr": _round(gray["mean"]["psnr"], 2),
+        "ssim": _round(mean.get("ssim"), 4),
+        "colourfulness_ratio": _round(st["colourfulness_ratio"], 2),
+        "colourfulness_ratio_per_image": _round(mean.get("colourfulness_ratio"), 2),
+        "js_a": _round(st["js_a"], 4), "js_b": _round(st["js_b"], 4),
+        "false_colour": _round(st.get("false_colour"), 4), "hue_error": _round(st.get("hue_error"), 4),
+        "gain_over_gray_by_part": {
+            part: _round(r["gain_over_gray"], 2)
+            for part, part_rows in sorted(parts.items()) if part != OTHER
+            for r in part_rows if r["model"] == model and r["hints"] == hints},
+    }

@@ -9,6 +9,7 @@ import pytest
 from PIL import Image
 
 from restorer.core import metrics
+from restorer.core.eval_parts import model_summary
 from restorer.core.evaluate import GRAY, evaluate
 
 
@@ -213,4 +214,12 @@ def test_eval_reports_false_colour_and_parts(photo_dir: Path, tmp_path: Path, ti
     assert parts["street"][1]["psnr"] == pytest.approx(sum(street_psnr) / 2)
     md = (out / "report.md").read_text()
     assert "## By part" in md and "| unseen | 2 | tiny-test | 0 |" in md
+    # What a model card keeps of the row (full_val): the set's numbers and each named part's gain over gray.
+    card = model_summary(report, "tiny-test")
+    assert card["psnr"] == round(model["mean"]["psnr"], 2) and card["gray_psnr"] == round(gray["mean"]["psnr"], 2)
+    assert card["false_colour"] == round(model["set"]["false_colour"], 4) and card["n_images"] == 6
+    assert card["gain_over_gray_by_part"]["street"] == round(parts["street"][1]["gain_over_gray"], 2)
+    assert set(card["gain_over_gray_by_part"]) == {"street", "face", "unseen"}
+    with pytest.raises(KeyError, match="no row of 'other'"):
+        model_summary(report, "other")
     assert main(["eval", "--data", str(photo_dir), "--out", str(out), "--part", "broken"]) == 2
