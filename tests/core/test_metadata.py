@@ -56,6 +56,9 @@ IPTC_ARGS = [f"-IPTC:Caption-Abstract={CAPTION}", *[f"-IPTC:Keywords={k}" for k 
 @pytest.fixture
 def sources(tmp_path: Path) -> dict[str, Path]:
     """A JPEG and a TIFF with IPTC + EXIF Artist + XMP title + an sRGB ICC, and a PNG with text chunks."""
+    if EXIFTOOL is None:  # it writes the IPTC block every test on these files reads back (Pillow cannot)
+        pytest.skip("exiftool is not installed (apt-get install libimage-exiftool-perl): it writes these test photos' "
+                    "IPTC, EXIF and XMP")
     folder = tmp_path / "in"
     folder.mkdir()
     icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
