@@ -135,6 +135,10 @@ class TrainConfig:
     # photos by a hash of the file name, never trained on) instead of ``val``, so the val folders stay for
     # reporting only. ``val_count`` then caps the split's crops.
     selection_split: bool = False
+    # Weight each photo of the selection split by its source's share of the training crops (source_shares), so
+    # a source the split holds many of (Imagenette, 45 % of it for 20 % of the crops) does not choose the
+    # checkpoint alone (docs/experiments.md, "Both levers in one run").
+    selection_by_source: bool = False
     # Stop after this many steps even if time is left (tests and speed measurements; None = the budget only).
     max_steps: int | None = None
 
@@ -250,16 +254,22 @@ class Trainer:
     def load_val(self) -> None:
         """The validation crops (enough to validate or export without the training set)."""
         if self.cfg.selection_split:
-            val_images, _, vrep = load_folder(self.cfg.data, max_short=256, keep=in_selection_split)
+            val_images, paths, vrep = load_folder(self.cfg.data, max_short=256, keep=in_selection_split)
             self.log(f"selection split of {self.cfg.data}: {vrep}")
         else:
-            val_images, _, vrep = load_folder(self.cfg.val, max_short=256, limit=self.cfg.val_count)
+            val_images, paths, vrep = load_folder(self.cfg.val, max_short=256, limit=self.cfg.val_count)
             self.log(f"val data {self.cfg.val}: {vrep}")
-        self._set_val(val_images)
+        self._set_val(val_images, paths)
 
-    def _set_val(self, val_images: list[np.ndarray]) -> None:
+    def _set_val(self, val_images: list[np.ndarray], paths: list[Path] | None = None) -> None:
         self.val_rgb = center_crop_batch(val_images[: self.cfg.val_count], self.cfg.val_size)
-        self.gray_psnr = gray_baseline(self.val_rgb)
+        self.val_weights = None
+        if self.cfg.selection_by_source and paths:
+            kept = paths[: self.cfg.val_count]
+            self.val_weights = balance_weights(kept) * len(kept)  # mean 1: a plain mean when sources are even
+            shares = ", ".join(f"{k} {v:.0%}" for k, v in source_shares(kept).items())
+            self.log(f"selection scores weighted by source: {shares}")
+        self.gray_psnr = gray_baseline(self.val_rgb, self.val_weights)
         self.log(f"gray baseline on val: PSNR {self.gray_psnr:.2f} dB")
 
     def load_data(self) -> None:
@@ -604,7 +614,7 @@ class Trainer:
     def validate_and_log(self, writer, logf) -> dict[str, float]:
         self.phase(protocol.PHASE_VALIDATE)
         floor = self.cfg.min_colourfulness if self.cfg.colour_by_gain else None
-        metrics, pred = validate(self.eval_net, self.val_rgb, self.device, floor=floor)
+        metrics, pred = validate(self.eval_net, self.val_rgb, self.device, floor=floor, weights=self.val_weights)
         metrics["gray_psnr"] = self.gray_psnr
         self.history.append({"step": self.step, "minutes": self.elapsed / 60, **metrics})
         writer.writerow(protocol.log_row(
@@ -641,6 +651,7 @@ class Trainer:
             training={
                 "data": str(cfg.data), "images": n_train,
                 "val": (f"selection split of data (sha1(file name) % {SELECTION_MODULUS} == 0, never trained on)"
+                        + (", photos weighted by their source's share of the crops" if cfg.selection_by_source else "")
                         if cfg.selection_split else str(cfg.val) if cfg.val else "5% of data"),
                 "source_shares": getattr(self, "source_shares", None),
                 "images_per_second": self.images_per_second,

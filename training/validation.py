@@ -47,9 +47,10 @@ def gain_at_floor(score: Callable[[float], dict[str, float]], floor: float) -> t
     return GAINS[i], at(i)
 
 
-def _truth(gt: np.ndarray) -> tuple[float, np.ndarray, np.ndarray, list[np.ndarray]]:
-    """Mean colourfulness, the summed a and b histograms and the Lab of the ground-truth crops (B x H x W x 3
-    uint8)."""
+def _truth(gt: np.ndarray, weights: np.ndarray | None = None) -> tuple[float, np.ndarray, np.ndarray,
+                                                                       list[np.ndarray]]:
+    """Mean colourfulness (weighted by ``weights``), the summed a and b histograms and the Lab of the ground-truth
+    crops (B x H x W x 3 uint8)."""
     from restorer.core.metrics import ab_histograms, colourfulness, to_lab
 
     cf, ha, hb = [], 0, 0
@@ -57,10 +58,11 @@ def _truth(gt: np.ndarray) -> tuple[float, np.ndarray, np.ndarray, list[np.ndarr
         cf.append(colourfulness(g))
         a, b = ab_histograms(g, normalize=False)
         ha, hb = ha + a, hb + b
-    return float(np.mean(cf)), ha, hb, [to_lab(g) for g in gt]
+    return float(np.average(cf, weights=weights)), ha, hb, [to_lab(g) for g in gt]
 
 
-def _scores(L: torch.Tensor, ab: torch.Tensor, gt: np.ndarray, truth) -> tuple[dict[str, float], np.ndarray]:
+def _scores(L: torch.Tensor, ab: torch.Tensor, gt: np.ndarray, truth,
+            weights: np.ndarray | None = None) -> tuple[dict[str, float], np.ndarray]:
     """PSNR, colourfulness (ratio), a/b histogram JS, false colour and hue error (restorer eval's blotch
     measures) of the 8-bit results of (L, ab) against ``gt``, whose :func:`_truth` is ``truth``."""
     from restorer.core.metrics import SetScore, score_photo
@@ -70,7 +72,7 @@ def _scores(L: torch.Tensor, ab: torch.Tensor, gt: np.ndarray, truth) -> tuple[d
     scores = SetScore()
     for p, g, gl in zip(pred, gt, lab_g):
         scores.add(score_photo(p, g, gl))
-    out = scores.summary(cf_g, (ha_g, hb_g))
+    out = scores.summary(cf_g, (ha_g, hb_g), weights)
     # No truly neutral (or no doubly chromatic) pixel at all: nothing was painted wrongly.
     out["false_colour"] = out["false_colour"] or 0.0
     out["hue_error"] = out["hue_error"] or 0.0
@@ -79,15 +81,18 @@ def _scores(L: torch.Tensor, ab: torch.Tensor, gt: np.ndarray, truth) -> tuple[d
 
 
 @torch.no_grad()
-def validate(net, val_rgb: torch.Tensor, device, batch: int = 16,
-             floor: float | None = None) -> tuple[dict[str, float], torch.Tensor]:
+def validate(net, val_rgb: torch.Tensor, device, batch: int = 16, floor: float | None = None,
+             weights: np.ndarray | None = None) -> tuple[dict[str, float], torch.Tensor]:
     """Metrics on the fixed validation crops (no hints): PSNR, colourfulness ratio, JS of a/b histograms.
 
     With ``floor``, also the smallest chroma gain of GAINS whose colourfulness ratio reaches ``floor`` (as the
     card's ``chroma_gain`` would at inference) and the metrics at that gain, under ``gain_*`` keys: every
     checkpoint is then judged at the same colour, the floor, whether it came out muted (gain > 1) or loud
     (gain < 1), because PSNR falls as colour rises and a louder checkpoint would otherwise lose for its colour
-    alone (docs/experiments.md, "... selection at the colour floor from both sides")."""
+    alone (docs/experiments.md, "... selection at the colour floor from both sides").
+
+    ``weights`` (one per crop) weight the PSNR and colourfulness means, e.g. by source (``TrainConfig.
+    selection_by_source``)."""
     was_training = net.training
     net.eval()
     Ls, abs_ = [], []
@@ -100,13 +105,13 @@ def validate(net, val_rgb: torch.Tensor, device, batch: int = 16,
     net.train(was_training)
     L, ab = torch.cat(Ls), torch.cat(abs_)
     gt = val_rgb.permute(0, 2, 3, 1).numpy()
-    truth = _truth(gt)  # the same for every gain tried below
-    metrics, pred = _scores(L, ab, gt, truth)
+    truth = _truth(gt, weights)  # the same for every gain tried below
+    metrics, pred = _scores(L, ab, gt, truth, weights)
     if floor is not None:
         at_one = metrics  # gain 1's scores are known already
 
         def score(gain: float) -> dict[str, float]:
-            return at_one if gain == 1.0 else _scores(L, (ab * gain).clamp(-AB_NORM, AB_NORM), gt, truth)[0]
+            return at_one if gain == 1.0 else _scores(L, (ab * gain).clamp(-AB_NORM, AB_NORM), gt, truth, weights)[0]
 
         gain, scores = gain_at_floor(score, floor)  # a model too muted to reach the floor: the largest gain
         metrics |= {"gain": gain, **{f"gain_{k}": v for k, v in scores.items() if k != "colourfulness_gt"}}
@@ -124,12 +129,12 @@ def _gray_u8(rgb_u8: torch.Tensor) -> torch.Tensor:
     return (lab_to_rgb_t(torch.cat([lab[:, :1], torch.zeros_like(lab[:, 1:])], 1)) * 255 + 0.5).byte()
 
 
-def gray_baseline(val_rgb: torch.Tensor) -> float:
+def gray_baseline(val_rgb: torch.Tensor, weights: np.ndarray | None = None) -> float:
     from restorer.core.metrics import psnr
 
     gray = _gray_u8(val_rgb)
-    return float(np.mean([psnr(p, g) for p, g in zip(gray.permute(0, 2, 3, 1).numpy(),
-                                                     val_rgb.permute(0, 2, 3, 1).numpy())]))
+    return float(np.average([psnr(p, g) for p, g in zip(gray.permute(0, 2, 3, 1).numpy(),
+                                                        val_rgb.permute(0, 2, 3, 1).numpy())], weights=weights))
 
 
 def save_grid(path: Path, gt: torch.Tensor, pred: torch.Tensor, n: int = 8) -> None:

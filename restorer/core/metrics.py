@@ -311,13 +311,16 @@ class SetScore:
         self.false_counts += score.false_counts
         return score
 
-    def summary(self, truth_colourfulness: float,
-                truth_hists: tuple[np.ndarray, np.ndarray] | None = None) -> dict[str, float | None]:
+    def summary(self, truth_colourfulness: float, truth_hists: tuple[np.ndarray, np.ndarray] | None = None,
+                weights: np.ndarray | None = None) -> dict[str, float | None]:
         """Mean PSNR and colourfulness, the ratio to ``truth_colourfulness`` (the originals' mean), false colour
-        and hue error (None where undefined) and, given the originals' pooled a/b counts, their JS divergences."""
-        cf = float(np.mean(self.colourfulness))
+        and hue error (None where undefined) and, given the originals' pooled a/b counts, their JS divergences.
+
+        ``weights`` (one per photo, in the order added) weight the PSNR and colourfulness means (pass the
+        originals' colourfulness averaged with the same weights); the pixel-pooled measures are unweighted."""
+        cf = float(np.average(self.colourfulness, weights=weights))
         false, hue = false_colour_shares(self.false_counts)
-        out: dict[str, float | None] = {"psnr": float(np.mean(self.psnrs)), "colourfulness": cf,
+        out: dict[str, float | None] = {"psnr": float(np.average(self.psnrs, weights=weights)), "colourfulness": cf,
                                         "colourfulness_ratio": cf / max(truth_colourfulness, 1e-6),
                                         "false_colour": false, "hue_error": hue}
         if truth_hists is not None:

@@ -176,3 +176,8 @@ def test_set_score_pools_pixels_and_averages_photos() -> None:
     assert out["js_a"] == pytest.approx(metrics.js_divergence(one.hist_a + two.hist_a,
                                                               metrics.ab_histograms(gray, normalize=False)[0]))
     assert out["js_b"] > 0
+    # Weights move the photo means (a selection weighted by source) but not the pixel-pooled measures.
+    weighted = scores.summary(truth_colourfulness=10.0, weights=np.array([3.0, 1.0]))
+    assert weighted["psnr"] == pytest.approx((3 * one.psnr + two.psnr) / 4)
+    assert weighted["colourfulness"] == pytest.approx((3 * one.colourfulness + two.colourfulness) / 4)
+    assert weighted["false_colour"] == out["false_colour"]

@@ -532,3 +532,26 @@ def test_fresh_lr_trains_the_weights_new_to_the_base_at_their_own_rate(colour_fo
     t.run()
     card = json.loads((tmp_path / "ft" / "models" / "tiny-global.json").read_text())
     assert card["arch_kwargs"]["global_context"] is True and card["training"]["fresh_lr"] == 2e-3
+
+
+def test_selection_by_source_weights_each_source_by_its_share_of_the_crops(colour_folder, tmp_path):
+    """Nine photos of one source and three of another: each source weighs its share, not its count."""
+    from restorer.core.metrics import psnr
+    from training.data import list_images, source_shares
+    from training.validation import validate
+
+    val = tmp_path / "val"
+    val.mkdir()
+    for i, p in enumerate(sorted(p for p in list_images(colour_folder) if p.name.startswith("p"))):
+        (val / f"{'many' if i < 9 else 'few'}_{i:02d}.jpg").write_bytes(p.read_bytes())
+    t = Trainer(_cfg(colour_folder, tmp_path, val=str(val), val_count=12, selection_by_source=True))
+    t.load_val()
+    paths = list_images(val)
+    w, src = t.val_weights, np.array([p.name.split("_")[0] for p in paths])
+    shares = source_shares(paths)
+    assert w.mean() == pytest.approx(1.0)
+    assert w[src == "few"].sum() / w[src == "many"].sum() == pytest.approx(shares["few"] / shares["many"])
+    metrics, pred = validate(t.eval_net, t.val_rgb, t.device, weights=w)
+    per_photo = [psnr(p, g) for p, g in zip(pred.permute(0, 2, 3, 1).numpy(), t.val_rgb.permute(0, 2, 3, 1).numpy())]
+    assert metrics["psnr"] == pytest.approx(np.average(per_photo, weights=w))
+    assert metrics["psnr"] != pytest.approx(np.mean(per_photo))
