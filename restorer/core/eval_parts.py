@@ -105,8 +105,6 @@ def render(parts: dict[str, list[dict]]) -> list[str]:
     return lines
 
 
-__all__ = ["prefix_of", "read_part_spec", "render", "summarise"]
-
 
 def _round(v: float | None, digits: int) -> float | None:
     return None if v is None else round(v, digits)
@@ -134,3 +132,6 @@ def model_summary(report: dict[str, Any], model: str, hints: int = 0) -> dict[st
             for part, part_rows in sorted(parts.items()) if part != OTHER
             for r in part_rows if r["model"] == model and r["hints"] == hints},
     }
+
+
+__all__ = ["model_summary", "prefix_of", "read_part_spec", "render", "summarise"]
