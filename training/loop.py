@@ -611,11 +611,17 @@ class Trainer:
             result["card"] = str(self.export(metrics))
         return result
 
-    def validate_and_log(self, writer, logf) -> dict[str, float]:
-        self.phase(protocol.PHASE_VALIDATE)
+    def validate_now(self) -> tuple[dict[str, float], torch.Tensor]:
+        """The evaluated network on the validation crops as the selection judges it (at the colour floor's gain
+        when ``colour_by_gain``, photos weighted by source when ``selection_by_source``), with ``gray_psnr``."""
         floor = self.cfg.min_colourfulness if self.cfg.colour_by_gain else None
         metrics, pred = validate(self.eval_net, self.val_rgb, self.device, floor=floor, weights=self.val_weights)
         metrics["gray_psnr"] = self.gray_psnr
+        return metrics, pred
+
+    def validate_and_log(self, writer, logf) -> dict[str, float]:
+        self.phase(protocol.PHASE_VALIDATE)
+        metrics, pred = self.validate_now()
         self.history.append({"step": self.step, "minutes": self.elapsed / 60, **metrics})
         writer.writerow(protocol.log_row(
             self.step, self.elapsed / 60, protocol.STAGE_VAL, val_psnr=f"{metrics['psnr']:.3f}",

@@ -11,7 +11,6 @@ import argparse
 import json
 
 from training.loop import TrainConfig, Trainer
-from training.validation import validate
 
 SHARED = "../shared/data"
 
@@ -255,10 +254,7 @@ def main() -> None:
         if not a.last:
             trainer.load_best()
         trainer.load_val()  # validate exactly the weights being exported
-        metrics, _ = validate(trainer.eval_net, trainer.val_rgb, trainer.device,
-                              floor=cfg.min_colourfulness if cfg.colour_by_gain else None,
-                              weights=trainer.val_weights)
-        metrics["gray_psnr"] = trainer.gray_psnr
+        metrics, _ = trainer.validate_now()
         print(trainer.export(metrics))
         return
     print(json.dumps(trainer.run(), indent=2, default=str))
