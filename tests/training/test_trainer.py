@@ -305,6 +305,24 @@ def test_encoder_lr_gives_the_trained_trunk_its_own_rate_and_survives_resume(col
     assert {g["name"]: g["lr"] for g in t2.opt_g.param_groups} == {"net": 1e-3, "encoder": 3e-5}
 
 
+def test_lr_anneal_decays_every_rate_by_trained_minutes_and_resumes_where_it_was(colour_folder, tmp_path):
+    kw = dict(arch="effnet_unet", arch_kwargs={"dec_channels": (16, 16, 16, 8)}, adv_weight=0.0, lr=1e-3,
+              encoder_lr=1e-4, minutes=0.05, export=False, lr_anneal_minutes=0.1, lr_floor=0.1)
+    t = Trainer(_cfg(colour_folder, tmp_path, **kw))
+    assert {g["name"]: g["lr"] for g in t.opt_g.param_groups} == {"net": 1e-3, "encoder": 1e-4}
+    t.run()  # half of the anneal: the rates are on the cosine's way down, the encoder's in proportion
+    rates = {g["name"]: g["lr"] for g in t.opt_g.param_groups}
+    assert 1e-4 < rates["net"] < 1e-3 and rates["encoder"] == pytest.approx(rates["net"] / 10)
+    t2 = Trainer(_cfg(colour_folder, tmp_path, **{**kw, "minutes": 0.1}, resume=True))
+    assert t2.load_checkpoint()
+    assert t2.elapsed == pytest.approx(t.elapsed)
+    assert t2.opt_g.param_groups[0]["lr"] == pytest.approx(t2.lr_scale() * 1e-3)
+    t2.elapsed = 600.0  # past the anneal: the floor
+    assert t2.lr_scale() == pytest.approx(0.1)
+    t2.elapsed = 0.0
+    assert t2.lr_scale() == pytest.approx(1.0)
+
+
 def test_ab_bins_cover_the_srgb_gamut_and_nothing_far_outside():
     from restorer.lab import rgb_to_lab
     from restorer.nets.blocks import ab_bin_centres
