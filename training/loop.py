@@ -175,6 +175,9 @@ class Trainer:
         self.phase(protocol.PHASE_BUILD)
         self.base_card = None
         self.fresh: set[str] = set()  # names of the weights the base did not have (``fresh_lr``)
+        self.step = 0
+        self.images_seen = 0
+        self.elapsed = 0.0  # seconds of training, summed over resumed sessions; before the optimiser's rates
         self.net = self._build_net().to(self.device)
         if cfg.channels_last:
             self.net = self.net.to(memory_format=torch.channels_last)
@@ -189,9 +192,6 @@ class Trainer:
         self.disc = PatchDiscriminator().to(self.device)
         self.opt_d = torch.optim.Adam(self.disc.parameters(), lr=cfg.lr_d, betas=(0.5, 0.999))
         self.perc = PerceptualLoss().to(self.device) if cfg.perc_weight > 0 else None
-        self.step = 0
-        self.images_seen = 0
-        self.elapsed = 0.0  # seconds of training, summed over resumed sessions
         self.history: list[dict[str, float]] = []
         self.n_train = 0
         self.rebalance: ColourRebalance | None = None
@@ -228,7 +228,7 @@ class Trainer:
         cfg = self.cfg
         if not cfg.lr_anneal_minutes:
             return 1.0
-        t = min(1.0, getattr(self, "elapsed", 0.0) / 60.0 / cfg.lr_anneal_minutes)  # 0 while building
+        t = min(1.0, self.elapsed / 60.0 / cfg.lr_anneal_minutes)
         return cfg.lr_floor + (1.0 - cfg.lr_floor) * 0.5 * (1.0 + math.cos(math.pi * t))
 
     def _build_net(self):
