@@ -35,10 +35,7 @@ class WorkStatus(QObject):
     def track(self, worker: Worker, label: str) -> None:
         """Show ``worker`` from when it starts until it finishes (call before ``worker.start``)."""
         self._workers.append(worker)
-        worker.started.connect(lambda label=label: self._on_started(label))
-        worker.progress.connect(self._on_progress)
-        worker.yielded.connect(lambda v: isinstance(v, str) and self.label.setText(v))
-        worker.finished.connect(lambda w=worker: self._on_finished(w))
+        _Tracked(self, worker, label)
 
     def cancel(self) -> None:
         for w in list(self._workers):
@@ -70,3 +67,28 @@ class WorkStatus(QObject):
     def _set_visible(self, on: bool) -> None:
         for w in (self.label, self.progress, self.cancel_button):
             w.setVisible(on)
+
+
+class _Tracked(QObject):
+    """One tracked worker's connections, owned by the status: bound methods of a QObject are disconnected when
+    it is destroyed, so a worker that finishes after its window closed finds nothing to update (lambdas stayed
+    connected and reached deleted labels)."""
+
+    def __init__(self, status: WorkStatus, worker: Worker, label: str) -> None:
+        super().__init__(status)
+        self.status, self.worker, self.text = status, worker, label
+        worker.started.connect(self.on_started)
+        worker.progress.connect(status._on_progress)
+        worker.yielded.connect(self.on_yielded)
+        worker.finished.connect(self.on_finished)
+
+    def on_started(self) -> None:
+        self.status._on_started(self.text)
+
+    def on_yielded(self, v: object) -> None:
+        if isinstance(v, str):
+            self.status.label.setText(v)
+
+    def on_finished(self) -> None:
+        self.status._on_finished(self.worker)
+        self.deleteLater()
