@@ -34,14 +34,14 @@ def watch(worker: Worker, title: Title | None = None, *, notifier: Notifier | No
     def failed(exc: BaseException) -> None:
         message = jobs.error_message(exc)
         log.info("%s: %s", worker.name, message)
-        if inline is not None:
-            try:
+        try:
+            if inline is not None:
                 inline(message)
-            except RuntimeError as e:  # the widget that asked was closed while the work ran: nobody to tell
-                log.debug("%s: not shown inline (%s)", worker.name, e)
-        if notifier is not None and title is not None:
-            text = f"{context()}: {message}" if context is not None else message
-            notifier.error(title(message) if callable(title) else title, text)
+            if notifier is not None and title is not None:
+                text = f"{context()}: {message}" if context is not None else message
+                notifier.error(title(message) if callable(title) else title, text)
+        except RuntimeError as e:  # the window that asked was closed while the work ran: nobody to tell
+            log.debug("%s: not shown (%s)", worker.name, e)
 
     worker.errored.connect(failed)
     return worker
