@@ -223,6 +223,10 @@ class Trainer:
             lr = self.cfg.lr
         return lr * self.lr_scale()
 
+    def _set_generator_rates(self) -> None:
+        for group in self.opt_g.param_groups:
+            group["lr"] = self._group_lr(group.get("name", "net"))
+
     def lr_scale(self) -> float:
         """The learning-rate schedule's factor at the trained minutes so far (1 without ``lr_anneal_minutes``)."""
         cfg = self.cfg
@@ -443,8 +447,7 @@ class Trainer:
         self.step, self.images_seen, self.elapsed = state["step"], state["images_seen"], state["elapsed"]
         # The command line wins over the saved learning rates, so a resumed run can be re-tuned; after
         # ``elapsed``, which the schedule reads.
-        for group in self.opt_g.param_groups:
-            group["lr"] = self._group_lr(group.get("name", "net"))
+        self._set_generator_rates()
         for group in self.opt_d.param_groups:
             group["lr"] = self.cfg.lr_d
         self.history = json.loads(state["history"])
@@ -571,8 +574,7 @@ class Trainer:
                     break
                 t0 = time.time()
                 if cfg.lr_anneal_minutes:
-                    for group in self.opt_g.param_groups:
-                        group["lr"] = self._group_lr(group.get("name", "net"))
+                    self._set_generator_rates()
                 rgb = next(it)
                 adversarial = self.elapsed >= gan_start and cfg.adv_weight > 0
                 out = self.train_step(rgb, adversarial)
