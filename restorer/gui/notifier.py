@@ -40,7 +40,10 @@ def watch(worker: Worker, title: Title | None = None, *, notifier: Notifier | No
             if notifier is not None and title is not None:
                 text = f"{context()}: {message}" if context is not None else message
                 notifier.error(title(message) if callable(title) else title, text)
-        except RuntimeError as e:  # the window that asked was closed while the work ran: nobody to tell
+        except RuntimeError as e:
+            if "deleted" not in str(e):  # only PySide's "already deleted" / "has been deleted" are expected
+                raise
+            # The window that asked was closed while the work ran: nobody to tell.
             log.debug("%s: not shown (%s)", worker.name, e)
 
     worker.errored.connect(failed)
